@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "GossipFL",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gossipfl", targets: ["gossipfl"]),
+        .executable(name: "gossipfl-interop", targets: ["gossipfl-interop"]),
+        .library(name: "GossipRPC", targets: ["GossipRPC"]),
+        .library(name: "GossipWire", targets: ["GossipWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Layer 1: C libraries.
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CEvent", pkgConfig: "libevent_openssl", providers: [.apt(["libevent-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c output for Protos/*.proto (regenerate with `make protos`).
+        .target(name: "CProtos", dependencies: ["CProtobufC"]),
+
+        // Layer 2: Swift value types for every message, through protobuf-c.
+        .target(name: "GossipWire", dependencies: ["CProtos"]),
+
+        // Layer 3: the gRPC runtime (event loop, HTTP/2, server, client).
+        .target(
+            name: "GossipRPC",
+            dependencies: [
+                "GossipWire", "CNGHTTP2", "CEvent", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // grpc.testing interop service and client test cases.
+        .target(name: "InteropKit", dependencies: ["GossipRPC", "GossipWire"]),
+
+        .executableTarget(
+            name: "gossipfl-interop",
+            dependencies: [
+                "InteropKit", "GossipRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "gossipfl",
+            dependencies: [
+                "GossipRPC", "GossipWire", "InteropKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"], resources: [.copy("Golden")]),
+        // .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
+    ]
+)

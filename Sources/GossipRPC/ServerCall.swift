@@ -1,0 +1,269 @@
+/// One server-side RPC on one HTTP/2 stream: collects the request headers,
+/// splits DATA into messages, runs the handler task and writes the response.
+final class ServerCall: @unchecked Sendable {
+    // Invariant: mutable state is touched on `loop` only. Handler-facing methods
+    // hop there first; the `*Snapshot` values are written once, before the
+    // handler task starts, and only read afterwards.
+    let stream: Int32
+    let connection: ServerConnection
+    var loop: EventLoop { connection.loop }
+
+    private var method = ""
+    private var contentType = ""
+    private var timeoutHeader: String?
+    private var encoding: String?
+    private var headerBytes = 0
+    private var invalidHeader: String?
+    private(set) var pathSnapshot = ""
+    private(set) var requestMetadataSnapshot = Metadata()
+    private(set) var deadlineSnapshot: ContinuousClock.Instant?
+
+    private var handler: RPCHandler?
+    private var deframer: MessageDeframer
+    private var singleRequest: [UInt8]?
+    private var requests: AsyncMessageQueue<[UInt8]>?
+    private var task: Task<Void, Never>?
+    private let body = OutboundBuffer()
+    private var responseHeadersSent = false
+    private var initialMetadata = Metadata()
+    private var trailingMetadata = Metadata()
+    private var finished = false
+    private var remoteClosed = false
+    private var streamGone = false
+    private var deadlineTimer: LoopTimer?
+
+    /// Header lists above this are refused (the client was told in SETTINGS).
+    static let maxHeaderListSize = 16 << 10
+
+    init(stream: Int32, connection: ServerConnection) {
+        self.stream = stream
+        self.connection = connection
+        self.deframer = MessageDeframer(maxMessageSize: connection.server.config.maxReceiveMessageSize)
+    }
+
+    // MARK: request side (loop)
+
+    func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        headerBytes += name.count + value.count + 32
+        if headerBytes > Self.maxHeaderListSize {
+            invalidHeader = "request headers exceed \(Self.maxHeaderListSize) bytes"
+            return true
+        }
+        let key = String(decoding: name, as: UTF8.self)
+        let text = String(decoding: value, as: UTF8.self)
+        switch key {
+        case ":path": pathSnapshot = text
+        case ":method": method = text
+        case "content-type": contentType = text
+        case "grpc-timeout": timeoutHeader = text
+        case "grpc-encoding": encoding = text
+        default:
+            if !Metadata.isReserved(key), !requestMetadataSnapshot.addWire(name: key, value: text) {
+                invalidHeader = "metadata \(key) is not valid base64"
+            }
+        }
+        return true
+    }
+
+    func headersEnded(endStream: Bool) {
+        guard handler == nil, !finished else { return }
+        if let rejection = validateHead() {
+            finish(rejection)
+            return
+        }
+        if let timeoutHeader {
+            guard let timeout = GRPCTimeout.parse(timeoutHeader) else {
+                finish(RPCStatus(code: .internal, message: "malformed grpc-timeout: \(timeoutHeader)"))
+                return
+            }
+            deadlineSnapshot = .now + timeout
+            deadlineTimer = LoopTimer(loop: loop, after: timeout) { [self] in
+                deadlineTimer = nil
+                task?.cancel()
+                finish(RPCStatus(code: .deadlineExceeded, message: "deadline exceeded"))
+            }
+        }
+        guard let handler = connection.server.handler(for: pathSnapshot) else {
+            finish(connection.server.unimplementedStatus(for: pathSnapshot))
+            return
+        }
+        self.handler = handler
+        if !handler.kind.waitsForRequest {
+            requests = AsyncMessageQueue()
+            start(handler, request: [])
+        }
+        if endStream { remoteEnded() }
+    }
+
+    /// Nil when the request may proceed, else the status to refuse it with.
+    private func validateHead() -> RPCStatus? {
+        if let invalidHeader { return RPCStatus(code: .internal, message: invalidHeader) }
+        if method != "POST" { return RPCStatus(code: .internal, message: "gRPC requires POST, got \(method)") }
+        if !(contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+            || contentType.hasPrefix("application/grpc;")) {
+            return RPCStatus(code: .internal, message: "unsupported content-type \"\(contentType)\"")
+        }
+        if let encoding, encoding != "identity" {
+            return RPCStatus(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported",
+                             trailers: Metadata([("grpc-accept-encoding", "identity")]))
+        }
+        return nil
+    }
+
+    func dataReceived(_ bytes: UnsafeRawBufferPointer) {
+        guard !finished else { return }
+        guard let handler else {
+            finish(RPCStatus(code: .internal, message: "DATA before request headers"))
+            return
+        }
+        do {
+            try deframer.feed(bytes) { message in deliver(message, kind: handler.kind) }
+        } catch {
+            let code: StatusCode = if case .tooLarge = error { .resourceExhausted } else { .internal }
+            task?.cancel()
+            finish(RPCStatus(code: code, message: error.description))
+        }
+    }
+
+    private func deliver(_ message: [UInt8], kind: RPCKind) {
+        guard !finished else { return }
+        if kind.waitsForRequest {
+            guard singleRequest == nil else {
+                finish(RPCStatus(code: .internal, message: "more than one request message for a unary request"))
+                return
+            }
+            singleRequest = message
+        } else {
+            requests?.yield(message)
+        }
+    }
+
+    func remoteEnded() {
+        remoteClosed = true
+        guard !finished, let handler else { return }
+        guard deframer.isIdle else {
+            finish(RPCStatus(code: .internal, message: "stream ended inside a message"))
+            return
+        }
+        if handler.kind.waitsForRequest {
+            guard let request = singleRequest else {
+                finish(RPCStatus(code: .internal, message: "no request message for a unary request"))
+                return
+            }
+            singleRequest = nil
+            start(handler, request: request)
+        } else {
+            requests?.finish()
+        }
+    }
+
+    /// The client reset the stream or the connection went away.
+    func streamClosed(errorCode: UInt32) {
+        streamGone = true
+        body.releaseWaiters()
+        guard !finished else { return }
+        finished = true
+        deadlineTimer?.cancel()
+        task?.cancel()
+        requests?.fail(RPCError(.cancelled, "call cancelled by the client"))
+    }
+
+    // MARK: handler
+
+    private func start(_ handler: RPCHandler, request: [UInt8]) {
+        let io = ServerCallIO(call: self, request: request)
+        let loop = self.loop
+        task = Task(executorPreference: loop) { [self] in
+            let status: RPCStatus
+            do {
+                try await handler.run(io)
+                status = .ok
+            } catch let error as RPCError {
+                status = error.status
+            } catch is CancellationError {
+                status = RPCStatus(code: .cancelled, message: "handler cancelled")
+            } catch {
+                status = RPCStatus(code: .unknown, message: "\(error)")
+            }
+            loop.run { self.finish(status) }
+        }
+    }
+
+    /// Next request message for streaming handlers; nil at end of stream.
+    func nextRequest() async throws -> [UInt8]? {
+        guard let requests else { return nil }
+        do {
+            return try await requests.next()
+        } catch is CancellationError {
+            throw RPCError(.cancelled, "call cancelled")
+        }
+    }
+
+    /// Queues one response message; waits while the stream's buffer is full.
+    func send(_ message: [UInt8]) async throws {
+        if loop.inLoop {
+            if try !enqueue(message) { return }
+        } else {
+            let full = try await withCheckedThrowingContinuation { continuation in
+                loop.execute { continuation.resume(with: Result { try self.enqueue(message) }) }
+            }
+            if !full { return }
+        }
+        await withCheckedContinuation { continuation in
+            loop.run { self.body.whenDrained { continuation.resume() } }
+        }
+    }
+
+    /// Returns true when the buffer is full and the caller should wait.
+    private func enqueue(_ message: [UInt8]) throws -> Bool {
+        guard !finished else { throw RPCError(.cancelled, "call already finished") }
+        if !responseHeadersSent {
+            responseHeadersSent = true
+            connection.submitResponse(stream: stream, headers: responseHeaders(), body: body)
+        }
+        var prefix = [UInt8](repeating: 0, count: MessageFramer.prefixLength)
+        let count = UInt32(message.count)
+        prefix[1] = UInt8(truncatingIfNeeded: count >> 24)
+        prefix[2] = UInt8(truncatingIfNeeded: count >> 16)
+        prefix[3] = UInt8(truncatingIfNeeded: count >> 8)
+        prefix[4] = UInt8(truncatingIfNeeded: count)
+        body.append(prefix)
+        body.append(message)
+        connection.resumeData(stream: stream)
+        return body.isFull
+    }
+
+    func setInitialMetadata(_ metadata: Metadata) {
+        if !responseHeadersSent { initialMetadata = metadata }
+    }
+
+    func setTrailingMetadata(_ metadata: Metadata) {
+        trailingMetadata = metadata
+    }
+
+    private func responseHeaders() -> [(String, String)] {
+        [(":status", "200"), ("content-type", "application/grpc")] + initialMetadata.wireFields
+    }
+
+    /// Ends the call with `status`: trailers after the messages, or a single
+    /// trailers-only HEADERS frame when nothing was sent yet.
+    func finish(_ status: RPCStatus) {
+        guard !finished else { return }
+        finished = true
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        requests?.fail(RPCError(status.code == .ok ? .cancelled : status.code, "call finished"))
+        guard !streamGone else { return }
+        var trailers = [("grpc-status", String(status.code.rawValue))]
+        if !status.message.isEmpty { trailers.append(("grpc-message", StatusMessageCoding.encode(status.message))) }
+        trailers += trailingMetadata.wireFields + status.trailers.wireFields
+        // The client may still be sending (e.g. an oversized message): stop it.
+        if !remoteClosed { connection.resetAfterEndStream(stream) }
+        if responseHeadersSent {
+            body.ending = .trailers(trailers)
+            connection.resumeData(stream: stream)
+        } else {
+            connection.submitTrailersOnly(stream: stream, headers: responseHeaders() + trailers)
+        }
+    }
+}

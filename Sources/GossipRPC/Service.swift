@@ -1,0 +1,132 @@
+import GossipWire
+
+/// How a method's messages flow.
+public enum RPCKind: Sendable {
+    case unary, serverStreaming, clientStreaming, bidirectionalStreaming
+
+    /// Unary and server-streaming handlers start once the single request is in.
+    var waitsForRequest: Bool { self == .unary || self == .serverStreaming }
+}
+
+/// A method handler on raw message bytes; `Service` builds these from typed closures.
+struct RPCHandler: Sendable {
+    let kind: RPCKind
+    let run: @Sendable (ServerCallIO) async throws -> Void
+}
+
+/// What a raw handler reads and writes: the request(s), a response sink, the context.
+struct ServerCallIO: Sendable {
+    let call: ServerCall
+    /// The single request, for unary and server-streaming methods.
+    let request: [UInt8]
+    var context: ServerContext { ServerContext(call: call) }
+}
+
+/// A gRPC service: its full name and typed method handlers.
+public struct Service: Sendable {
+    public let name: String
+    private(set) var handlers: [String: RPCHandler] = [:]
+
+    /// `name` is the fully qualified service name, e.g. "grpc.testing.TestService".
+    public init(name: String) {
+        self.name = name
+    }
+
+    public var methodNames: [String] { handlers.keys.sorted() }
+
+    public mutating func unary<Request: WireMessage, Response: WireMessage>(
+        _ method: String, _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        handlers[method] = RPCHandler(kind: .unary) { io in
+            let request = try decode(Request.self, io.request)
+            let response = try await handler(request, io.context)
+            try await io.call.send(response.encode())
+        }
+    }
+
+    public mutating func serverStreaming<Request: WireMessage, Response: WireMessage>(
+        _ method: String,
+        _ handler: @escaping @Sendable (Request, ResponseWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        handlers[method] = RPCHandler(kind: .serverStreaming) { io in
+            let request = try decode(Request.self, io.request)
+            try await handler(request, ResponseWriter(call: io.call), io.context)
+        }
+    }
+
+    public mutating func clientStreaming<Request: WireMessage, Response: WireMessage>(
+        _ method: String,
+        _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
+    ) {
+        handlers[method] = RPCHandler(kind: .clientStreaming) { io in
+            let response = try await handler(RequestStream(call: io.call), io.context)
+            try await io.call.send(response.encode())
+        }
+    }
+
+    public mutating func bidirectionalStreaming<Request: WireMessage, Response: WireMessage>(
+        _ method: String,
+        _ handler: @escaping @Sendable (RequestStream<Request>, ResponseWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        handlers[method] = RPCHandler(kind: .bidirectionalStreaming) { io in
+            try await handler(RequestStream(call: io.call), ResponseWriter(call: io.call), io.context)
+        }
+    }
+}
+
+/// Decodes a request, mapping protobuf errors to INTERNAL as gRPC servers do.
+func decode<Message: WireMessage>(_ type: Message.Type, _ bytes: [UInt8]) throws -> Message {
+    do {
+        return try Message(decoding: bytes)
+    } catch {
+        throw RPCError(.internal, "could not decode request: \(error)")
+    }
+}
+
+/// The requests of a client- or bidirectional-streaming call.
+public struct RequestStream<Message: WireMessage>: AsyncSequence, Sendable {
+    let call: ServerCall
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let call: ServerCall
+
+        public mutating func next() async throws -> Message? {
+            guard let bytes = try await call.nextRequest() else { return nil }
+            return try decode(Message.self, bytes)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(call: call) }
+}
+
+/// Sends the responses of a server- or bidirectional-streaming call. `send`
+/// waits while the peer is not reading (flow-control backpressure).
+public struct ResponseWriter<Message: WireMessage>: Sendable {
+    let call: ServerCall
+
+    public func send(_ message: Message) async throws {
+        try await call.send(message.encode())
+    }
+}
+
+/// What a handler knows about its call, and the metadata it sends back.
+public struct ServerContext: Sendable {
+    let call: ServerCall
+
+    public var requestMetadata: Metadata { call.requestMetadataSnapshot }
+    /// The call's path, e.g. "/grpc.testing.TestService/UnaryCall".
+    public var path: String { call.pathSnapshot }
+    public var peer: String { call.connection.peer }
+    /// When the client's deadline expires, if it sent one.
+    public var deadline: ContinuousClock.Instant? { call.deadlineSnapshot }
+
+    /// Metadata for the response headers; effective before the first message.
+    public func setInitialMetadata(_ metadata: Metadata) {
+        call.loop.run { call.setInitialMetadata(metadata) }
+    }
+
+    /// Metadata added to the trailers.
+    public func setTrailingMetadata(_ metadata: Metadata) {
+        call.loop.run { call.setTrailingMetadata(metadata) }
+    }
+}

@@ -1,0 +1,60 @@
+internal import CProtos
+
+/// A message whose wire codec is protobuf-c. Conforming types only map
+/// fields between the Swift value and `CMessage` (the protoc-c struct); this
+/// extension does the packing, unpacking and memory management.
+protocol ProtobufCBacked: WireMessage {
+    associatedtype CMessage
+
+    /// The protoc-c `<message>__init` function: sets descriptor and defaults.
+    static func cInit(_ c: UnsafeMutablePointer<CMessage>)
+
+    /// Copies an unpacked C message into Swift. Throws `InvalidUTF8` for a
+    /// string field protobuf-c accepted but proto3 does not.
+    init(c: CMessage) throws
+
+    /// Points the fields of an initialized `c` at memory owned by `arena`.
+    func fill(_ c: UnsafeMutablePointer<CMessage>, in arena: CArena)
+}
+
+extension ProtobufCBacked {
+    public init(decoding bytes: UnsafeRawBufferPointer) throws {
+        let descriptor = Self.cDescriptor
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard let unpacked = protobuf_c_message_unpack(descriptor, nil, bytes.count, data) else {
+            throw WireError.malformed(message: String(cString: descriptor.pointee.name))
+        }
+        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+        do {
+            self = try Self(c: UnsafeRawPointer(unpacked).load(as: CMessage.self))
+        } catch {
+            throw WireError.malformed(message: String(cString: descriptor.pointee.name))
+        }
+    }
+
+    public func encode() -> [UInt8] {
+        CArena.scoped { arena in
+            let c = arena.message(self)
+            // `base` is the first member of every protoc-c struct.
+            let message = UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self)
+            return arena.withPinnedStorage {
+                let size = protobuf_c_message_get_packed_size(message)
+                guard size > 0 else { return [] }
+                return [UInt8](unsafeUninitializedCapacity: size) { out, count in
+                    count = protobuf_c_message_pack(message, out.baseAddress)
+                    precondition(count == size, "protobuf-c packed \(count) bytes, sized \(size)")
+                }
+            }
+        }
+    }
+
+    /// The protoc-c descriptor, read from an initialized message because the
+    /// address of the C global is not reliably available from Swift.
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
+            let c = buffer.baseAddress!
+            cInit(c)
+            return UnsafeRawPointer(c).load(as: ProtobufCMessage.self).descriptor
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// A protobuf message with a Swift value type on one side and protobuf-c's
+/// wire codec on the other.
+public protocol WireMessage: Sendable, Equatable {
+    /// Decodes protobuf wire bytes. Throws `WireError` on malformed input.
+    init(decoding bytes: UnsafeRawBufferPointer) throws
+    /// Encodes to protobuf wire bytes.
+    func encode() -> [UInt8]
+}
+
+extension WireMessage {
+    public init(decoding bytes: [UInt8]) throws {
+        self = try bytes.withUnsafeBytes { try Self(decoding: $0) }
+    }
+}
+
+/// Why bytes could not be decoded as a message.
+public enum WireError: Error, Equatable, CustomStringConvertible {
+    /// protobuf-c rejected the bytes as not a valid encoding of `message`.
+    case malformed(message: String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let message): "malformed protobuf for \(message)"
+        }
+    }
+}

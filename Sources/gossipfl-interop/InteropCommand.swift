@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import GossipRPC
+import InteropKit
+
+@main
+struct InteropCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gossipfl-interop",
+        abstract: "gRPC interop server and client (grpc.testing.TestService) on the GossipFL runtime.",
+        subcommands: [ServerCommand.self, ClientCommand.self])
+}
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server", abstract: "Serve grpc.testing.TestService and grpc.health.v1.Health until SIGTERM/SIGINT.")
+
+    @Option(name: .customLong("host"), help: "Address to bind.") var host = "127.0.0.1"
+    @Option(name: .customLong("port"), help: "Port to bind; 0 picks a free one.") var port = 0
+    @Flag(name: .customLong("use_tls"), help: "Serve TLS (ALPN h2).") var useTLS = false
+    @Option(name: .customLong("tls_cert_file"), help: "PEM certificate chain (with --use_tls).") var certFile: String?
+    @Option(name: .customLong("tls_key_file"), help: "PEM private key (with --use_tls).") var keyFile: String?
+    @Option(name: .customLong("max_receive_message_size"), help: "Largest request message in bytes.")
+    var maxReceiveMessageSize = 4 << 20
+    @Option(name: .customLong("loops"), help: "Event-loop threads.") var loops = 1
+
+    func validate() throws {
+        if useTLS && (certFile == nil || keyFile == nil) {
+            throw ValidationError("--use_tls needs --tls_cert_file and --tls_key_file")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxReceiveMessageSize > 0 else { throw ValidationError("--max_receive_message_size must be positive") }
+    }
+
+    func run() async throws {
+        let tls = useTLS ? TLSServerConfig(certificateChainFile: certFile!, privateKeyFile: keyFile!) : nil
+        let health = HealthService()
+        health.setStatus(.serving, for: TestServiceClient.service)
+        let config = ServerConfig(host: host, port: port, tls: tls, maxReceiveMessageSize: maxReceiveMessageSize,
+                                  loopCount: loops)
+        let server = try Server(config: config, services: [TestServiceProvider.service, health.service])
+        try server.start()
+        // The line test harnesses wait for; written unbuffered.
+        FileHandle.standardOutput.write(Data("listening on \(host):\(server.port)\n".utf8))
+        await waitForTerminationSignal()
+        await server.shutdown(grace: .seconds(2))
+    }
+}
+
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client", abstract: "Run interop test cases against a TestService server.")
+
+    @Option(name: .customLong("server_host")) var serverHost = "127.0.0.1"
+    @Option(name: .customLong("server_port")) var serverPort: Int
+    @Option(name: .customLong("test_case"), help: "A case name, or 'all'.") var testCase = "all"
+    @Flag(name: .customLong("use_tls")) var useTLS = false
+    @Option(name: .customLong("ca_file"), help: "PEM CA certificate to verify the server with.") var caFile: String?
+    @Option(name: .customLong("server_host_override"), help: "Name for SNI and certificate checks.")
+    var serverHostOverride: String?
+
+    func validate() throws {
+        if testCase != "all" && InteropCases.named(testCase) == nil {
+            let names = InteropCases.all.map(\.name).joined(separator: ", ")
+            throw ValidationError("unknown test case \(testCase); known: \(names)")
+        }
+    }
+
+    func run() async throws {
+        let tls = useTLS ? TLSClientConfig(caFile: caFile, serverNameOverride: serverHostOverride) : nil
+        let channel = try Channel(host: serverHost, port: serverPort, config: ChannelConfig(tls: tls))
+        let client = TestServiceClient(channel: channel)
+        let cases = testCase == "all" ? InteropCases.all : InteropCases.all.filter { $0.name == testCase }
+        var failed: [String] = []
+        for (name, run) in cases {
+            do {
+                try await run(client)
+                print("PASS \(name)")
+            } catch {
+                failed.append(name)
+                FileHandle.standardError.write(Data("FAIL \(name): \(error)\n".utf8))
+            }
+        }
+        await channel.close()
+        print("\(cases.count - failed.count) passed, \(failed.count) failed")
+        if !failed.isEmpty { throw ExitCode.failure }
+    }
+}
+
+/// Suspends until SIGTERM or SIGINT.
+func waitForTerminationSignal() async {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let fired = SignalLatch(continuation)
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { fired.fire() }
+            source.resume()
+            fired.keep(source)
+        }
+    }
+}
+
+/// Resumes its continuation once, whichever signal comes first.
+final class SignalLatch: @unchecked Sendable {
+    // Invariant: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func keep(_ source: DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+
+    func fire() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}

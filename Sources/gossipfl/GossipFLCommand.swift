@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct GossipFLCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gossipfl",
+        abstract: "Gateway-discovered, Raft-coordinated GossipFL on a Swift gRPC runtime.",
+        subcommands: [DemoCommand.self, HealthCommand.self])
+}
