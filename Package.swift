@@ -55,6 +55,6 @@ let package = Package(
         ),
 
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"], resources: [.copy("Golden")]),
-        // .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
+        .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
     ]
 )

@@ -60,7 +60,8 @@ final class ClientStream: @unchecked Sendable {
     // MARK: caller actions (loop)
 
     func enqueue(_ message: [UInt8]) throws {
-        guard !finished else { throw RPCError(.cancelled, "call already finished") }
+        // Sending on an ended call reports how it ended (e.g. UNAVAILABLE).
+        if finished, case .success(let final)? = status.current { throw RPCError(status: final) }
         guard case .open = body.ending else { throw RPCError(.internal, "send after closeSend") }
         body.append(MessageFramer.frame(message))
         if let streamID { connection?.resumeData(stream: streamID) }

@@ -15,6 +15,9 @@ internal import Darwin
 final class CArena {
     /// Arrays at least this big are pinned rather than copied.
     static let pinThreshold = 16 * 1024
+    /// Pins nest (one closure frame each): past this many, large arrays are
+    /// copied too, so stack depth stays bounded whatever the message.
+    static let maxPins = 64
 
     private var allocations: [UnsafeMutableRawPointer] = []
     private var pins: [(_ inside: () -> Void) -> Void] = []
@@ -72,7 +75,7 @@ final class CArena {
         guard !values.isEmpty else { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<M.CMessage>?.self, count: values.count)
         for (i, value) in values.enumerated() {
-            let c: UnsafeMutablePointer<M.CMessage> = message(value)
+            let c: UnsafeMutablePointer<M.CMessage> = message(value)  // the non-optional overload
             array[i] = c
         }
         return (values.count, array)
@@ -116,7 +119,7 @@ final class CArena {
     private func share<T: BitwiseCopyable>(_ values: [T], at slot: UnsafeMutablePointer<UnsafeMutablePointer<T>?>) {
         guard !values.isEmpty else { return slot.pointee = nil }
         let byteCount = values.count * MemoryLayout<T>.stride
-        if byteCount < Self.pinThreshold {
+        if byteCount < Self.pinThreshold || pins.count == Self.maxPins {
             let copy = allocate(T.self, count: values.count)
             values.withUnsafeBytes {
                 UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: byteCount)
@@ -125,6 +128,7 @@ final class CArena {
         } else {
             pins.append { inside in
                 values.withUnsafeBufferPointer { storage in
+                    // protobuf-c only reads through it: pack takes a const message.
                     slot.pointee = UnsafeMutablePointer(mutating: storage.baseAddress)
                     inside()
                     slot.pointee = nil

@@ -1,0 +1,207 @@
+import GossipWire
+import Testing
+
+/// One golden file and the Swift value it must decode to. Names and values
+/// mirror `samples()` in Golden/make_golden.py.
+struct GoldenCase: Sendable, CustomTestStringConvertible {
+    enum Encoding: Sendable {
+        /// protobuf-c produces exactly the golden bytes.
+        case identical
+        /// The golden bytes carry fields we do not model; our encoding is
+        /// the golden bytes without that suffix.
+        case dropsUnknownFields
+        /// Python writes map entries differently (order, default key/value);
+        /// both decode to the same value.
+        case mapLayoutDiffers
+    }
+
+    let name: String
+    let value: any WireMessage
+    var encoding: Encoding = .identical
+
+    var testDescription: String { name }
+}
+
+private let unicodeText = "héllo wörld ✓ 日本語 🚀"
+private let address = GatewayV1.NodeAddress(host: "10.0.0.7", port: 50051)
+private let entryA = GatewayV1.NodeEntry(
+    nodeId: "node-a", address: address, capabilities: ["raft", "gossip"], ageSeconds: 1.5, stale: true)
+private let entryB = GatewayV1.NodeEntry(
+    nodeId: "nœud-b", address: GatewayV1.NodeAddress(host: "::1", port: 65535), capabilities: ["ünïcode"],
+    ageSeconds: 0.001)
+private let leader = GatewayV1.LeaderHint(nodeId: "node-a", term: .max, address: address, ageSeconds: 0.25)
+private let members = [
+    RaftV1.Member(nodeId: "n1", address: "10.0.0.1:7000", voter: true),
+    RaftV1.Member(nodeId: "n2", address: "10.0.0.2:7000"),
+]
+
+let goldenCases: [GoldenCase] = grpcTestingCases + healthCases + gatewayCases + raftCases + gossipCases
+
+private let grpcTestingCases: [GoldenCase] = [
+    .init(name: "grpc_testing_empty", value: GRPCTesting.Empty()),
+    .init(name: "grpc_testing_bool_value", value: GRPCTesting.BoolValue(value: true)),
+    .init(name: "grpc_testing_payload", value: GRPCTesting.Payload(type: .compressable, body: pattern(300))),
+    .init(
+        name: "grpc_testing_payload_unknown_enum",
+        value: GRPCTesting.Payload(type: GRPCTesting.PayloadType(rawValue: 7), body: [0])),
+    .init(name: "grpc_testing_echo_status", value: GRPCTesting.EchoStatus(code: -1, message: unicodeText)),
+    .init(
+        name: "grpc_testing_simple_request",
+        value: GRPCTesting.SimpleRequest(
+            responseType: .compressable, responseSize: 314_159,
+            payload: GRPCTesting.Payload(body: [UInt8](repeating: 0, count: 2718)),
+            fillUsername: true, fillOauthScope: true,
+            responseCompressed: GRPCTesting.BoolValue(value: true),
+            responseStatus: GRPCTesting.EchoStatus(code: 2, message: "test status message"),
+            expectCompressed: GRPCTesting.BoolValue(value: false),
+            fillServerId: true, fillGrpclbRouteType: true)),
+    .init(
+        name: "grpc_testing_simple_response",
+        value: GRPCTesting.SimpleResponse(
+            payload: GRPCTesting.Payload(body: [1, 2, 3]), username: "user@example.com",
+            oauthScope: "https://www.googleapis.com/auth/xapi.zoo", serverId: "server-1",
+            grpclbRouteType: .backend, hostname: "höst.example")),
+    .init(
+        name: "grpc_testing_streaming_input_call_request",
+        value: GRPCTesting.StreamingInputCallRequest(
+            payload: GRPCTesting.Payload(body: pattern(1024)), expectCompressed: GRPCTesting.BoolValue(value: true))),
+    .init(
+        name: "grpc_testing_streaming_input_call_response",
+        value: GRPCTesting.StreamingInputCallResponse(aggregatedPayloadSize: 74922)),
+    .init(
+        name: "grpc_testing_response_parameters",
+        value: GRPCTesting.ResponseParameters(
+            size: -5, intervalUs: 1_000_000, compressed: GRPCTesting.BoolValue(value: false))),
+    .init(
+        name: "grpc_testing_streaming_output_call_request",
+        value: GRPCTesting.StreamingOutputCallRequest(
+            responseType: .compressable,
+            responseParameters: [
+                GRPCTesting.ResponseParameters(size: 31415),
+                GRPCTesting.ResponseParameters(),
+                GRPCTesting.ResponseParameters(
+                    size: 2653, intervalUs: 10, compressed: GRPCTesting.BoolValue(value: true)),
+            ],
+            payload: GRPCTesting.Payload(body: pattern(3141)),
+            responseStatus: GRPCTesting.EchoStatus(code: 13, message: ""))),
+    .init(
+        name: "grpc_testing_streaming_output_call_response",
+        value: GRPCTesting.StreamingOutputCallResponse(payload: GRPCTesting.Payload())),
+]
+
+private let healthCases: [GoldenCase] = [
+    .init(
+        name: "grpc_health_check_request",
+        value: GRPCHealth.HealthCheckRequest(service: "grpc.testing.TestService")),
+    .init(name: "grpc_health_check_response", value: GRPCHealth.HealthCheckResponse(status: .serving)),
+    .init(
+        name: "grpc_health_check_response_unknown_status",
+        value: GRPCHealth.HealthCheckResponse(status: .init(rawValue: 42))),
+    .init(
+        name: "grpc_health_check_request_unknown_fields",
+        value: GRPCHealth.HealthCheckRequest(service: "svc"), encoding: .dropsUnknownFields),
+]
+
+private let gatewayCases: [GoldenCase] = [
+    .init(name: "gateway_node_address", value: address),
+    .init(name: "gateway_node_entry", value: entryA),
+    .init(name: "gateway_leader_hint", value: leader),
+    .init(
+        name: "gateway_register_request",
+        value: GatewayV1.RegisterRequest(
+            nodeId: "node-c", address: address, capabilities: ["raft", "gossip", ""], clusterId: "c1")),
+    .init(
+        name: "gateway_register_response",
+        value: GatewayV1.RegisterResponse(
+            bootstrap: true, peers: [entryA, entryB], leader: leader, leaseSeconds: .max, clusterId: "c1")),
+    .init(name: "gateway_heartbeat_request", value: GatewayV1.HeartbeatRequest(nodeId: "node-a")),
+    .init(name: "gateway_heartbeat_response", value: GatewayV1.HeartbeatResponse(leaseSeconds: 30, known: true)),
+    .init(name: "gateway_deregister_request", value: GatewayV1.DeregisterRequest(nodeId: "node-a")),
+    .init(name: "gateway_deregister_response", value: GatewayV1.DeregisterResponse(removed: true)),
+    .init(name: "gateway_list_peers_request", value: GatewayV1.ListPeersRequest()),
+    .init(
+        name: "gateway_list_peers_response",
+        value: GatewayV1.ListPeersResponse(peers: [entryB, GatewayV1.NodeEntry()])),
+    .init(name: "gateway_get_leader_request", value: GatewayV1.GetLeaderRequest()),
+    .init(name: "gateway_get_leader_response", value: GatewayV1.GetLeaderResponse(leader: GatewayV1.LeaderHint())),
+    .init(
+        name: "gateway_report_membership_request",
+        value: GatewayV1.ReportMembershipRequest(
+            reporterId: "node-b", leaderId: "node-a", term: 7, members: [entryA, entryB])),
+    .init(name: "gateway_report_membership_response", value: GatewayV1.ReportMembershipResponse(accepted: true)),
+]
+
+private let raftCases: [GoldenCase] = [
+    .init(
+        name: "raft_entry",
+        value: RaftV1.Entry(term: 3, index: (1 << 63) + 1, type: .entryConfigChange, data: pattern(64))),
+    .init(
+        name: "raft_request_vote_request",
+        value: RaftV1.RequestVoteRequest(
+            term: 5, candidateId: "n2", lastLogIndex: 41, lastLogTerm: 4, preVote: true, leadershipTransfer: true)),
+    .init(
+        name: "raft_request_vote_response",
+        value: RaftV1.RequestVoteResponse(term: 5, voteGranted: true, preVote: true)),
+    .init(
+        name: "raft_append_entries_request",
+        value: RaftV1.AppendEntriesRequest(
+            term: 6, leaderId: "n1", prevLogIndex: 10, prevLogTerm: 5,
+            entries: [
+                RaftV1.Entry(term: 6, index: 11, data: Array("set x=1".utf8)),
+                RaftV1.Entry(term: 6, index: 12, type: .entryNoop),
+                RaftV1.Entry(term: 6, index: 13, type: .init(rawValue: 9), data: [0xFF, 0x00]),
+            ],
+            leaderCommit: 10)),
+    .init(
+        name: "raft_append_entries_response",
+        value: RaftV1.AppendEntriesResponse(
+            term: 6, success: true, matchIndex: 13, conflictIndex: 1 << 40, conflictTerm: 1)),
+    .init(
+        name: "raft_install_snapshot_request",
+        value: RaftV1.InstallSnapshotRequest(
+            term: 9, leaderId: "n1", lastIncludedIndex: 1000, lastIncludedTerm: 8, offset: 1 << 33,
+            data: pattern(4096), done: true)),
+    .init(name: "raft_install_snapshot_response", value: RaftV1.InstallSnapshotResponse(term: 9)),
+    .init(name: "raft_timeout_now_request", value: RaftV1.TimeoutNowRequest(term: 10, leaderId: "n1")),
+    .init(name: "raft_timeout_now_response", value: RaftV1.TimeoutNowResponse(term: 10)),
+    .init(name: "raft_member", value: members[0]),
+    .init(name: "raft_join_request", value: RaftV1.JoinRequest(nodeId: "n3", address: "10.0.0.3:7000")),
+    .init(
+        name: "raft_join_response",
+        value: RaftV1.JoinResponse(
+            accepted: true, leaderId: "n1", leaderAddress: "10.0.0.1:7000", members: members)),
+    .init(name: "raft_leave_request", value: RaftV1.LeaveRequest(nodeId: "n3")),
+    .init(
+        name: "raft_leave_response",
+        value: RaftV1.LeaveResponse(accepted: false, leaderId: "n1", leaderAddress: "10.0.0.1:7000")),
+    .init(name: "raft_status_request", value: RaftV1.StatusRequest(linearizable: true)),
+    .init(
+        name: "raft_status_response",
+        value: RaftV1.StatusResponse(
+            nodeId: "n1", term: 11, leaderId: "n1", commitIndex: 99, appliedIndex: 98, members: members,
+            role: "leader")),
+]
+
+private let gossipCases: [GoldenCase] = [
+    .init(
+        name: "gossip_tensor_shape",
+        value: GossipV1.TensorShape(name: "conv1.weight", dims: [64, 3, 7, 7, .max])),
+    .init(
+        name: "gossip_sparse_model",
+        value: GossipV1.SparseModel(
+            round: 12, senderId: "n2", maskSeed: .max - 1, totalLength: 11_000_000,
+            values: [0.5, -1.25, .greatestFiniteMagnitude, .leastNonzeroMagnitude, .infinity, -0.0, 0.1],
+            shapes: [
+                GossipV1.TensorShape(name: "fc.weight", dims: [10, 512]),
+                GossipV1.TensorShape(name: "fc.bias", dims: [10]),
+            ])),
+    .init(name: "gossip_exchange_ack", value: GossipV1.ExchangeAck(round: 12, receiverId: "n3")),
+    .init(name: "gossip_bandwidth_probe", value: GossipV1.BandwidthProbe(senderId: "n2", padding: pattern(1000))),
+    .init(
+        name: "gossip_bandwidth_report",
+        value: GossipV1.BandwidthReport(reporterId: "n1", mbpsToPeer: ["n2": 940.5, "n3": 0.125, "nœud-4": 1e-3])),
+    .init(
+        name: "gossip_bandwidth_report_default_entries",
+        value: GossipV1.BandwidthReport(mbpsToPeer: ["": 0, "a": 2, "ab": 0]), encoding: .mapLayoutDiffers),
+    .init(name: "gossip_report_ack", value: GossipV1.ReportAck()),
+]
