@@ -313,7 +313,10 @@ def main(argv=None):
                 url = "http://%s:%d%s" % (srv.host, srv.port, path)
                 timeout = duration + warm + 120 if "-D" in load else 300
                 print("running %-24s %-8s ..." % (title, col), end="", flush=True, file=sys.stderr)
-                r = run_h2load(args.h2load, url, files[body_name][0], load, timeout)
+                if isinstance(srv, ServerProcess) and not srv.is_alive():
+                    r = {"problems": ["server %s before this run" % srv.state()], "cmd": []}
+                else:
+                    r = run_h2load(args.h2load, url, files[body_name][0], load, timeout)
                 results[(title, col)] = r
                 if "req_per_s" in r:
                     print(" %.0f req/s" % r["req_per_s"], file=sys.stderr)
@@ -324,9 +327,13 @@ def main(argv=None):
                 if r["problems"]:
                     exit_code = 1
                     print("  problem: %s" % "; ".join(r["problems"]), file=sys.stderr)
-                if isinstance(srv, ServerProcess) and not srv.is_alive():
-                    print("error: %s server died:\n%s" % (col, srv.stderr_text()), file=sys.stderr)
-                    exit_code = 1
+                if isinstance(srv, ServerProcess):
+                    time.sleep(0.5)  # a server crashing on the closed connections dies now
+                    if not srv.is_alive() and not getattr(srv, "death_reported", False):
+                        srv.death_reported = True
+                        print("error: %s server is %s after this run; stderr:\n%s"
+                              % (col, srv.state(), srv.stderr_text()), file=sys.stderr)
+                        exit_code = 1
 
         # ---- report
         sys.stderr.flush()
@@ -352,10 +359,11 @@ def main(argv=None):
                 for col in ("ours", "grpcio", "nghttpd"):
                     r = results.get((title, col))
                     v = r.get(key) if r else None
-                    vals[col] = v
                     cell = fmt(v, metric)
                     if r and r["problems"]:
                         cell += " (!)"
+                        v = None  # no ratios from a broken run
+                    vals[col] = v
                     cells.append(cell)
                 print("| %s | %s | %s | %s | %s | %s | %s |" % (
                     title, label, cells[0], cells[1], cells[2],

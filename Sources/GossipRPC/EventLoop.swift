@@ -164,11 +164,16 @@ extension Array {
     }
 }
 
-/// libevent must be told to use pthreads before the first base is created, so
-/// that `event_active` from other threads wakes the loop safely.
+/// Process-wide setup done once, before the first loop exists.
 enum LibeventThreading {
     private static let enabled: Bool = {
-        evthread_use_pthreads() == 0
+        // A peer closing its socket while we write must not kill the process:
+        // OpenSSL writes without MSG_NOSIGNAL, so SIGPIPE is ignored and the
+        // write fails with EPIPE, closing only that connection.
+        signal(SIGPIPE, SIG_IGN)
+        // libevent must use pthreads before the first base is created, so that
+        // `event_active` from other threads wakes the loop safely.
+        return evthread_use_pthreads() == 0
     }()
 
     static func enable() {

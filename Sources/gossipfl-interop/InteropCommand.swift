@@ -39,10 +39,12 @@ struct ServerCommand: AsyncParsableCommand {
         let config = ServerConfig(host: host, port: port, tls: tls, maxReceiveMessageSize: maxReceiveMessageSize,
                                   loopCount: loops)
         let server = try Server(config: config, services: [TestServiceProvider.service, health.service])
+        // Handlers go in before anyone can learn our port and signal us.
+        let termination = TerminationSignal()
         try server.start()
         // The line test harnesses wait for; written unbuffered.
         FileHandle.standardOutput.write(Data("listening on \(host):\(server.port)\n".utf8))
-        await waitForTerminationSignal()
+        await termination.wait()
         await server.shutdown(grace: .seconds(2))
     }
 }
@@ -87,37 +89,41 @@ struct ClientCommand: AsyncParsableCommand {
     }
 }
 
-/// Suspends until SIGTERM or SIGINT.
-func waitForTerminationSignal() async {
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let fired = SignalLatch(continuation)
-        for sig in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { fired.fire() }
-            source.resume()
-            fired.keep(source)
-        }
-    }
-}
-
-/// Resumes its continuation once, whichever signal comes first.
-final class SignalLatch: @unchecked Sendable {
-    // Invariant: all state is guarded by `lock`.
+/// SIGTERM/SIGINT turned into an awaitable event. Creating it installs the
+/// handlers, so signals that arrive before `wait()` are not lost.
+final class TerminationSignal: @unchecked Sendable {
+    // Invariant: all mutable state is guarded by `lock`.
     private let lock = NSLock()
+    private var fired = false
     private var continuation: CheckedContinuation<Void, Never>?
     private var sources: [DispatchSourceSignal] = []
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    init() {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.fire() }
+            source.resume()
+            sources.append(source)
+        }
+    }
 
-    func keep(_ source: DispatchSourceSignal) { lock.withLock { sources.append(source) } }
-
-    func fire() {
-        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+    private func fire() {
+        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            fired = true
             defer { continuation = nil }
             return continuation
         }
-        pending?.resume()
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let alreadyFired = lock.withLock { () -> Bool in
+                if !fired { continuation = waiter }
+                return fired
+            }
+            if alreadyFired { waiter.resume() }
+        }
     }
 }

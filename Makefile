@@ -1,0 +1,52 @@
+# GossipFL: the two commands a user needs are `make demo` and `make test`.
+# Both install what is missing first (Debian packages, Python venv).
+
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INTEROP_DEBUG := .build/debug/gossipfl-interop
+INTEROP_RELEASE := .build/release/gossipfl-interop
+
+.PHONY: all deps build demo test test-swift test-interop protos check-protos bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+## demo: a loopback server and our client run every interop case, h2c and TLS.
+demo: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+	  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	  -keyout "$$tmp/key.pem" -out "$$tmp/cert.pem" 2>/dev/null && \
+	.build/debug/gossipfl demo --cert "$$tmp/cert.pem" --key "$$tmp/key.pem" --ca "$$tmp/cert.pem"
+
+## test: generated code up to date, Swift tests, then the grpcio interop suite.
+test: deps check-protos test-swift test-interop
+
+test-swift: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-interop: deps
+	$(SWIFT) build --product gossipfl-interop
+	GOSSIPFL_INTEROP_BIN=$(CURDIR)/$(INTEROP_DEBUG) $(PYTHON) -m pytest -q Tests/interop
+
+protos: deps
+	scripts/gen-protos.sh
+
+check-protos: deps
+	scripts/check-protos.sh
+
+## bench: our server vs a grpcio server vs nghttpd under h2load (not a test).
+bench:
+	@scripts/install-deps.sh --bench
+	$(SWIFT) build -c release --product gossipfl-interop
+	$(PYTHON) bench/grpc_bench.py --swift-bin $(CURDIR)/$(INTEROP_RELEASE)
+
+clean:
+	rm -rf .build $(VENV)
