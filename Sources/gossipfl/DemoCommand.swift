@@ -38,7 +38,9 @@ struct DemoCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             do {
                 try await run(client)
-                print("[\(label)] PASS \(name) (\(ContinuousClock.now - start))")
+                let elapsed = (ContinuousClock.now - start).components
+                let ms = Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15
+                print("[\(label)] PASS \(name) (\(String(format: "%.2f", ms)) ms)")
             } catch {
                 failures += 1
                 print("[\(label)] FAIL \(name): \(error)")
