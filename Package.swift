@@ -35,6 +35,21 @@ let package = Package(
             ]
         ),
 
+        // Crash-safe file writes shared by the gateway, the discovery cache and storage.
+        .target(name: "Durable"),
+        // Gateway registry: a pure core (no sockets, clocks or files).
+        .target(name: "Discovery"),
+        // The gateway service (gateway.v1 and the Python-compat GatewayService), persistence.
+        .target(
+            name: "Gateway",
+            dependencies: ["Discovery", "Durable", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Node side: register, heartbeat, report, cache what the gateway said.
+        .target(
+            name: "DiscoveryClient",
+            dependencies: ["Durable", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // grpc.testing interop service and client test cases.
         .target(name: "InteropKit", dependencies: ["GossipRPC", "GossipWire"]),
 
@@ -48,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "gossipfl",
             dependencies: [
-                "GossipRPC", "GossipWire", "InteropKit",
+                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,5 +71,7 @@ let package = Package(
 
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"], resources: [.copy("Golden")]),
         .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),
     ]
 )

@@ -34,11 +34,15 @@ public struct Service: Sendable {
 
     public var methodNames: [String] { handlers.keys.sorted() }
 
+    /// A unary method. With `rejectingUnknownFields`, a request carrying fields
+    /// the message does not define fails with INVALID_ARGUMENT instead of
+    /// having them ignored (for services that must not guess).
     public mutating func unary<Request: WireMessage, Response: WireMessage>(
-        _ method: String, _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+        _ method: String, rejectingUnknownFields: Bool = false,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
         handlers[method] = RPCHandler(kind: .unary) { io in
-            let request = try decode(Request.self, io.request)
+            let request = try decode(Request.self, io.request, rejectingUnknownFields: rejectingUnknownFields)
             let response = try await handler(request, io.context)
             try await io.call.send(response.encode())
         }
@@ -75,12 +79,21 @@ public struct Service: Sendable {
 }
 
 /// Decodes a request, mapping protobuf errors to INTERNAL as gRPC servers do.
-func decode<Message: WireMessage>(_ type: Message.Type, _ bytes: [UInt8]) throws -> Message {
+func decode<Message: WireMessage>(_ type: Message.Type, _ bytes: [UInt8], rejectingUnknownFields: Bool = false) throws -> Message {
+    let message: Message
     do {
-        return try Message(decoding: bytes)
+        message = try Message(decoding: bytes)
     } catch {
         throw RPCError(.internal, "could not decode request: \(error)")
     }
+    if rejectingUnknownFields {
+        let unknown = try bytes.withUnsafeBytes { try Message.unknownFieldNumbers(in: $0) }
+        if !unknown.isEmpty {
+            let list = unknown.map(String.init).joined(separator: ", ")
+            throw RPCError(.invalidArgument, "request has field(s) \(list) that \(Message.self) does not define")
+        }
+    }
+    return message
 }
 
 /// The requests of a client- or bidirectional-streaming call.

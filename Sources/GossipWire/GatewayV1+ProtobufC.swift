@@ -49,7 +49,8 @@ extension GatewayV1.LeaderHint: ProtobufCBacked {
             nodeId: try decodeString(c.node_id),
             term: c.term,
             address: try GatewayV1.NodeAddress.decode(c.address),
-            ageSeconds: c.age_seconds
+            ageSeconds: c.age_seconds,
+            stale: c.stale != 0
         )
     }
 
@@ -58,6 +59,7 @@ extension GatewayV1.LeaderHint: ProtobufCBacked {
         c.pointee.term = term
         c.pointee.address = arena.message(address)
         c.pointee.age_seconds = ageSeconds
+        c.pointee.stale = stale ? 1 : 0
     }
 }
 
@@ -94,7 +96,8 @@ extension GatewayV1.RegisterResponse: ProtobufCBacked {
             peers: try GatewayV1.NodeEntry.decodeAll(c.peers, count: c.n_peers),
             leader: try GatewayV1.LeaderHint.decode(c.leader),
             leaseSeconds: c.lease_seconds,
-            clusterId: try decodeString(c.cluster_id)
+            clusterId: try decodeString(c.cluster_id),
+            registryVersion: c.registry_version
         )
     }
 
@@ -104,6 +107,7 @@ extension GatewayV1.RegisterResponse: ProtobufCBacked {
         c.pointee.leader = arena.message(leader)
         c.pointee.lease_seconds = leaseSeconds
         c.pointee.cluster_id = arena.string(clusterId)
+        c.pointee.registry_version = registryVersion
     }
 }
 
@@ -180,11 +184,15 @@ extension GatewayV1.ListPeersResponse: ProtobufCBacked {
     }
 
     init(c: Gateway__V1__ListPeersResponse) throws {
-        self.init(peers: try GatewayV1.NodeEntry.decodeAll(c.peers, count: c.n_peers))
+        self.init(
+            peers: try GatewayV1.NodeEntry.decodeAll(c.peers, count: c.n_peers),
+            registryVersion: c.registry_version
+        )
     }
 
     func fill(_ c: UnsafeMutablePointer<Gateway__V1__ListPeersResponse>, in arena: CArena) {
         (c.pointee.n_peers, c.pointee.peers) = arena.messages(peers)
+        c.pointee.registry_version = registryVersion
     }
 }
 
@@ -222,7 +230,9 @@ extension GatewayV1.ReportMembershipRequest: ProtobufCBacked {
             reporterId: try decodeString(c.reporter_id),
             leaderId: try decodeString(c.leader_id),
             term: c.term,
-            members: try GatewayV1.NodeEntry.decodeAll(c.members, count: c.n_members)
+            members: try GatewayV1.NodeEntry.decodeAll(c.members, count: c.n_members),
+            reportedAtUnix: c.reported_at_unix,
+            clusterId: try decodeString(c.cluster_id)
         )
     }
 
@@ -231,6 +241,8 @@ extension GatewayV1.ReportMembershipRequest: ProtobufCBacked {
         c.pointee.leader_id = arena.string(leaderId)
         c.pointee.term = term
         (c.pointee.n_members, c.pointee.members) = arena.messages(members)
+        c.pointee.reported_at_unix = reportedAtUnix
+        c.pointee.cluster_id = arena.string(clusterId)
     }
 }
 
@@ -240,10 +252,11 @@ extension GatewayV1.ReportMembershipResponse: ProtobufCBacked {
     }
 
     init(c: Gateway__V1__ReportMembershipResponse) throws {
-        self.init(accepted: c.accepted != 0)
+        self.init(accepted: c.accepted != 0, reason: try decodeString(c.reason))
     }
 
     func fill(_ c: UnsafeMutablePointer<Gateway__V1__ReportMembershipResponse>, in arena: CArena) {
         c.pointee.accepted = accepted ? 1 : 0
+        c.pointee.reason = arena.string(reason)
     }
 }

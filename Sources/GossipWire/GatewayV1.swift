@@ -43,18 +43,23 @@ extension GatewayV1 {
         public var nodeId: String
         public var term: UInt64
         public var address: NodeAddress?
+        /// How long ago the gateway learned this leader.
         public var ageSeconds: Double
+        /// True when the leader is not a node the gateway has heard from directly.
+        public var stale: Bool
 
         public init(
             nodeId: String = "",
             term: UInt64 = 0,
             address: NodeAddress? = nil,
-            ageSeconds: Double = 0
+            ageSeconds: Double = 0,
+            stale: Bool = false
         ) {
             self.nodeId = nodeId
             self.term = term
             self.address = address
             self.ageSeconds = ageSeconds
+            self.stale = stale
         }
     }
 
@@ -86,19 +91,23 @@ extension GatewayV1 {
         public var leader: LeaderHint?
         public var leaseSeconds: UInt32
         public var clusterId: String
+        /// Bumped on every membership change the gateway sees.
+        public var registryVersion: UInt64
 
         public init(
             bootstrap: Bool = false,
             peers: [NodeEntry] = [],
             leader: LeaderHint? = nil,
             leaseSeconds: UInt32 = 0,
-            clusterId: String = ""
+            clusterId: String = "",
+            registryVersion: UInt64 = 0
         ) {
             self.bootstrap = bootstrap
             self.peers = peers
             self.leader = leader
             self.leaseSeconds = leaseSeconds
             self.clusterId = clusterId
+            self.registryVersion = registryVersion
         }
     }
 
@@ -149,9 +158,11 @@ extension GatewayV1 {
     /// `gateway.v1.ListPeersResponse`
     public struct ListPeersResponse: WireMessage {
         public var peers: [NodeEntry]
+        public var registryVersion: UInt64
 
-        public init(peers: [NodeEntry] = []) {
+        public init(peers: [NodeEntry] = [], registryVersion: UInt64 = 0) {
             self.peers = peers
+            self.registryVersion = registryVersion
         }
     }
 
@@ -169,32 +180,43 @@ extension GatewayV1 {
         }
     }
 
-    /// `gateway.v1.ReportMembershipRequest`
+    /// `gateway.v1.ReportMembershipRequest`: a cluster node's view of the
+    /// Raft cluster. Reports are ordered by (term, reportedAtUnix, reporterId).
     public struct ReportMembershipRequest: WireMessage {
         public var reporterId: String
         public var leaderId: String
         public var term: UInt64
         public var members: [NodeEntry]
+        /// The reporter's clock when it made the report (unix seconds).
+        public var reportedAtUnix: Double
+        public var clusterId: String
 
         public init(
             reporterId: String = "",
             leaderId: String = "",
             term: UInt64 = 0,
-            members: [NodeEntry] = []
+            members: [NodeEntry] = [],
+            reportedAtUnix: Double = 0,
+            clusterId: String = ""
         ) {
             self.reporterId = reporterId
             self.leaderId = leaderId
             self.term = term
             self.members = members
+            self.reportedAtUnix = reportedAtUnix
+            self.clusterId = clusterId
         }
     }
 
     /// `gateway.v1.ReportMembershipResponse`
     public struct ReportMembershipResponse: WireMessage {
         public var accepted: Bool
+        /// Why a report was not applied (e.g. older than the one the gateway has).
+        public var reason: String
 
-        public init(accepted: Bool = false) {
+        public init(accepted: Bool = false, reason: String = "") {
             self.accepted = accepted
+            self.reason = reason
         }
     }
 }

@@ -19,17 +19,43 @@ protocol ProtobufCBacked: WireMessage {
 
 extension ProtobufCBacked {
     public init(decoding bytes: UnsafeRawBufferPointer) throws {
-        let descriptor = Self.cDescriptor
+        self = try Self.withUnpacked(bytes) { unpacked in
+            do {
+                return try Self(c: UnsafeRawPointer(unpacked).load(as: CMessage.self))
+            } catch {
+                throw Self.malformed
+            }
+        }
+    }
+
+    /// The unknown fields protobuf-c kept while unpacking, in wire order and
+    /// with repeats (a number sent twice is listed twice). Top level only:
+    /// unknown fields inside nested messages are not reported. Throws
+    /// `WireError.malformed` when protobuf-c cannot unpack `bytes` (which
+    /// includes a known field sent with the wrong wire type: upb would call
+    /// it unknown). Strings are not checked for UTF-8 here; decoding does that.
+    public static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32] {
+        try withUnpacked(bytes) { unpacked in
+            let message = unpacked.pointee
+            return UnsafeBufferPointer(start: message.unknown_fields, count: Int(message.n_unknown_fields))
+                .map(\.tag)
+        }
+    }
+
+    /// Runs `body` on protobuf-c's unpacked tree of `bytes`, then frees it.
+    private static func withUnpacked<R>(
+        _ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<ProtobufCMessage>) throws -> R
+    ) throws -> R {
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard let unpacked = protobuf_c_message_unpack(descriptor, nil, bytes.count, data) else {
-            throw WireError.malformed(message: String(cString: descriptor.pointee.name))
+        guard let unpacked = protobuf_c_message_unpack(cDescriptor, nil, bytes.count, data) else {
+            throw malformed
         }
         defer { protobuf_c_message_free_unpacked(unpacked, nil) }
-        do {
-            self = try Self(c: UnsafeRawPointer(unpacked).load(as: CMessage.self))
-        } catch {
-            throw WireError.malformed(message: String(cString: descriptor.pointee.name))
-        }
+        return try body(unpacked)
+    }
+
+    private static var malformed: WireError {
+        .malformed(message: String(cString: cDescriptor.pointee.name))
     }
 
     public func encode() -> [UInt8] {

@@ -35,7 +35,21 @@ private let members = [
     RaftV1.Member(nodeId: "n2", address: "10.0.0.2:7000"),
 ]
 
-let goldenCases: [GoldenCase] = grpcTestingCases + healthCases + gatewayCases + raftCases + gossipCases
+private let staleLeader = GatewayV1.LeaderHint(
+    nodeId: "nœud-b", term: 8, address: GatewayV1.NodeAddress(host: "::1", port: 65535), ageSeconds: 12.5,
+    stale: true)
+private let registerRequest = GatewayV1.RegisterRequest(
+    nodeId: "node-c", address: address, capabilities: ["raft", "gossip", ""], clusterId: "c1")
+private let nodeA = CompatGateway.NodeInfo(
+    nodeId: -7, ipAddress: "192.168.1.20", port: 50052, capabilities: ["training", "aggregation"],
+    status: "active", lastSeen: 1_732_550_400.25, joinTimestamp: 1_732_540_000.5,
+    metadata: ["region": "eu-west-1", "gpu": "A100", "rôle": "übermensch ✓"])
+private let nodeB = CompatGateway.NodeInfo(
+    nodeId: .max, ipAddress: "::1", port: 8080, status: "active", lastSeen: 0.001,
+    metadata: ["zone": "日本", "rack": "r-12"])
+
+let goldenCases: [GoldenCase] =
+    grpcTestingCases + healthCases + gatewayCases + gatewayAdditionCases + compatCases + raftCases + gossipCases
 
 private let grpcTestingCases: [GoldenCase] = [
     .init(name: "grpc_testing_empty", value: GRPCTesting.Empty()),
@@ -106,10 +120,8 @@ private let gatewayCases: [GoldenCase] = [
     .init(name: "gateway_node_address", value: address),
     .init(name: "gateway_node_entry", value: entryA),
     .init(name: "gateway_leader_hint", value: leader),
-    .init(
-        name: "gateway_register_request",
-        value: GatewayV1.RegisterRequest(
-            nodeId: "node-c", address: address, capabilities: ["raft", "gossip", ""], clusterId: "c1")),
+    .init(name: "gateway_register_request", value: registerRequest),
+    .init(name: "gateway_register_request_unknown_field", value: registerRequest, encoding: .dropsUnknownFields),
     .init(
         name: "gateway_register_response",
         value: GatewayV1.RegisterResponse(
@@ -129,6 +141,74 @@ private let gatewayCases: [GoldenCase] = [
         value: GatewayV1.ReportMembershipRequest(
             reporterId: "node-b", leaderId: "node-a", term: 7, members: [entryA, entryB])),
     .init(name: "gateway_report_membership_response", value: GatewayV1.ReportMembershipResponse(accepted: true)),
+]
+
+/// Fields added to gateway.v1 after its first draft.
+private let gatewayAdditionCases: [GoldenCase] = [
+    .init(name: "gateway_leader_hint_stale", value: staleLeader),
+    .init(
+        name: "gateway_register_response_registry_version",
+        value: GatewayV1.RegisterResponse(
+            peers: [entryB], leader: staleLeader, leaseSeconds: 15, clusterId: "clüster-1", registryVersion: .max)),
+    .init(
+        name: "gateway_list_peers_response_registry_version",
+        value: GatewayV1.ListPeersResponse(peers: [entryA, entryB], registryVersion: 42)),
+    .init(
+        name: "gateway_report_membership_request_reported_at",
+        value: GatewayV1.ReportMembershipRequest(
+            reporterId: "node-b", leaderId: "nœud-b", term: 8, members: [entryB], reportedAtUnix: 1_732_550_400.125,
+            clusterId: "c1")),
+    .init(
+        name: "gateway_report_membership_response_rejected",
+        value: GatewayV1.ReportMembershipResponse(accepted: false, reason: "older than the term 9 report from nœud-b")),
+]
+
+private let compatCases: [GoldenCase] = [
+    .init(name: "compat_node_info", value: nodeA),
+    .init(
+        name: "compat_node_info_default_metadata_entries",
+        value: CompatGateway.NodeInfo(metadata: ["": "x", "a": "", "ab": "y"]), encoding: .mapLayoutDiffers),
+    .init(
+        name: "compat_register_node_request",
+        value: CompatGateway.RegisterNodeRequest(
+            nodeId: .min, ipAddress: "10.0.0.9", port: 50053, capabilities: ["training", ""],
+            metadata: ["host": "gpu-box-3", "python": "3.11", "emoji": "🚀"])),
+    .init(
+        name: "compat_register_node_response",
+        value: CompatGateway.RegisterNodeResponse(
+            status: "registered", nodeId: -7, isBootstrap: true, registryVersion: 12, nodes: [nodeA, nodeB],
+            leader: nodeB, message: "Node -7 registered – welcome")),
+    .init(name: "compat_get_nodes_request", value: CompatGateway.GetNodesRequest(requestingNodeId: -3)),
+    .init(
+        name: "compat_get_nodes_response",
+        value: CompatGateway.GetNodesResponse(nodes: [nodeB, CompatGateway.NodeInfo()], registryVersion: 13)),
+    .init(name: "compat_get_leader_request", value: CompatGateway.GetLeaderRequest()),
+    .init(
+        name: "compat_get_leader_response",
+        value: CompatGateway.GetLeaderResponse(leader: nodeA, registryVersion: 13, message: "leader known")),
+    .init(name: "compat_update_leader_request", value: CompatGateway.UpdateLeaderRequest(leaderId: -7)),
+    .init(
+        name: "compat_update_leader_response",
+        value: CompatGateway.UpdateLeaderResponse(status: "updated", leaderId: -7, message: "Leader updated to -7")),
+    .init(name: "compat_heartbeat_request", value: CompatGateway.HeartbeatRequest(nodeId: -7)),
+    .init(
+        name: "compat_heartbeat_response",
+        value: CompatGateway.HeartbeatResponse(status: "acknowledged", registryVersion: 14)),
+    .init(name: "compat_health_check_request", value: CompatGateway.HealthCheckRequest()),
+    .init(
+        name: "compat_health_check_response",
+        value: CompatGateway.HealthCheckResponse(status: "healthy", timestamp: 1_732_550_400.75, version: "1.0.0-ç")),
+    .init(name: "compat_remove_node_request", value: CompatGateway.RemoveNodeRequest(nodeId: .min)),
+    .init(
+        name: "compat_remove_node_response",
+        value: CompatGateway.RemoveNodeResponse(
+            status: "not_found", nodeId: .min, message: "Node -2147483648 not found")),
+    .init(name: "compat_get_stats_request", value: CompatGateway.GetStatsRequest()),
+    .init(
+        name: "compat_get_stats_response",
+        value: CompatGateway.GetStatsResponse(
+            totalNodes: 5, activeNodes: 3, leaderId: -7, registryVersion: 14, bootstrapInitiated: true,
+            uptime: 86400.5)),
 ]
 
 private let raftCases: [GoldenCase] = [

@@ -67,6 +67,7 @@ def samples() -> dict[str, bytes]:
     gw = importlib.import_module("gateway.v1.gateway_pb2")
     raft = importlib.import_module("raft.v1.raft_pb2")
     gossip = importlib.import_module("gossip.v1.gossip_pb2")
+    compat = importlib.import_module("compat.gateway_service_pb2")
 
     unicode_text = "héllo wörld ✓ 日本語 🚀"
     address = gw.NodeAddress(host="10.0.0.7", port=50051)
@@ -77,6 +78,18 @@ def samples() -> dict[str, bytes]:
     leader = gw.LeaderHint(node_id="node-a", term=2**64 - 1, address=address, age_seconds=0.25)
     members = [raft.Member(node_id="n1", address="10.0.0.1:7000", voter=True),
                raft.Member(node_id="n2", address="10.0.0.2:7000")]
+    stale_leader = gw.LeaderHint(node_id="nœud-b", term=8, address=gw.NodeAddress(host="::1", port=65535),
+                                 age_seconds=12.5, stale=True)
+    register_request = gw.RegisterRequest(
+        node_id="node-c", address=address, capabilities=["raft", "gossip", ""], cluster_id="c1")
+    # Negative node ids are 10-byte varints; no metadata key prefixes another.
+    node_a = compat.NodeInfo(
+        node_id=-7, ip_address="192.168.1.20", port=50052, capabilities=["training", "aggregation"],
+        status="active", last_seen=1732550400.25, join_timestamp=1732540000.5,
+        metadata={"region": "eu-west-1", "gpu": "A100", "rôle": "übermensch ✓"})
+    node_b = compat.NodeInfo(
+        node_id=2**31 - 1, ip_address="::1", port=8080, status="active", last_seen=0.001,
+        metadata={"zone": "日本", "rack": "r-12"})
 
     m = {
         # grpc.testing
@@ -124,8 +137,7 @@ def samples() -> dict[str, bytes]:
         "gateway_node_address": address,
         "gateway_node_entry": entry_a,
         "gateway_leader_hint": leader,
-        "gateway_register_request": gw.RegisterRequest(
-            node_id="node-c", address=address, capabilities=["raft", "gossip", ""], cluster_id="c1"),
+        "gateway_register_request": register_request,
         "gateway_register_response": gw.RegisterResponse(
             bootstrap=True, peers=[entry_a, entry_b], leader=leader, lease_seconds=2**32 - 1,
             cluster_id="c1"),
@@ -140,6 +152,48 @@ def samples() -> dict[str, bytes]:
         "gateway_report_membership_request": gw.ReportMembershipRequest(
             reporter_id="node-b", leader_id="node-a", term=7, members=[entry_a, entry_b]),
         "gateway_report_membership_response": gw.ReportMembershipResponse(accepted=True),
+        # gateway.v1 fields added after the first draft
+        "gateway_leader_hint_stale": stale_leader,
+        "gateway_register_response_registry_version": gw.RegisterResponse(
+            peers=[entry_b], leader=stale_leader, lease_seconds=15, cluster_id="clüster-1",
+            registry_version=2**64 - 1),
+        "gateway_list_peers_response_registry_version": gw.ListPeersResponse(
+            peers=[entry_a, entry_b], registry_version=42),
+        "gateway_report_membership_request_reported_at": gw.ReportMembershipRequest(
+            reporter_id="node-b", leader_id="nœud-b", term=8, members=[entry_b],
+            reported_at_unix=1732550400.125, cluster_id="c1"),
+        "gateway_report_membership_response_rejected": gw.ReportMembershipResponse(
+            accepted=False, reason="older than the term 9 report from nœud-b"),
+
+        # compat (GatewayService of the Python GossipFL nodes)
+        "compat_node_info": node_a,
+        "compat_register_node_request": compat.RegisterNodeRequest(
+            node_id=-2**31, ip_address="10.0.0.9", port=50053, capabilities=["training", ""],
+            metadata={"host": "gpu-box-3", "python": "3.11", "emoji": "🚀"}),
+        "compat_register_node_response": compat.RegisterNodeResponse(
+            status="registered", node_id=-7, is_bootstrap=True, registry_version=12,
+            nodes=[node_a, node_b], leader=node_b, message="Node -7 registered – welcome"),
+        "compat_get_nodes_request": compat.GetNodesRequest(requesting_node_id=-3),
+        "compat_get_nodes_response": compat.GetNodesResponse(
+            nodes=[node_b, compat.NodeInfo()], registry_version=13),
+        "compat_get_leader_request": compat.GetLeaderRequest(),
+        "compat_get_leader_response": compat.GetLeaderResponse(
+            leader=node_a, registry_version=13, message="leader known"),
+        "compat_update_leader_request": compat.UpdateLeaderRequest(leader_id=-7),
+        "compat_update_leader_response": compat.UpdateLeaderResponse(
+            status="updated", leader_id=-7, message="Leader updated to -7"),
+        "compat_heartbeat_request": compat.HeartbeatRequest(node_id=-7),
+        "compat_heartbeat_response": compat.HeartbeatResponse(status="acknowledged", registry_version=14),
+        "compat_health_check_request": compat.HealthCheckRequest(),
+        "compat_health_check_response": compat.HealthCheckResponse(
+            status="healthy", timestamp=1732550400.75, version="1.0.0-ç"),
+        "compat_remove_node_request": compat.RemoveNodeRequest(node_id=-2**31),
+        "compat_remove_node_response": compat.RemoveNodeResponse(
+            status="not_found", node_id=-2**31, message="Node -2147483648 not found"),
+        "compat_get_stats_request": compat.GetStatsRequest(),
+        "compat_get_stats_response": compat.GetStatsResponse(
+            total_nodes=5, active_nodes=3, leader_id=-7, registry_version=14, bootstrap_initiated=True,
+            uptime=86400.5),
 
         # raft.v1
         "raft_entry": raft.Entry(term=3, index=2**63 + 1, type=raft.ENTRY_CONFIG_CHANGE,
@@ -194,9 +248,14 @@ def samples() -> dict[str, bytes]:
     # ones) and orders a key after any longer key it prefixes: decode-only.
     out["gossip_bandwidth_report_default_entries"] = gossip.BandwidthReport(
         mbps_to_peer={"": 0.0, "a": 2.0, "ab": 0.0}).SerializeToString(deterministic=True)
+    out["compat_node_info_default_metadata_entries"] = compat.NodeInfo(
+        metadata={"": "x", "a": "", "ab": "y"}).SerializeToString(deterministic=True)
     # Fields this side does not know: decoders must skip them.
     out["grpc_health_check_request_unknown_fields"] = (
         health.HealthCheckRequest(service="svc").SerializeToString() + unknown_fields())
+    # One unknown varint field (99): what `unknownFieldNumbers` must report.
+    out["gateway_register_request_unknown_field"] = (
+        register_request.SerializeToString(deterministic=True) + varint(99 << 3 | 0) + varint(1))
     return out
 
 

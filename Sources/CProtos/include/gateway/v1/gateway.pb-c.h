@@ -75,20 +75,37 @@ struct  Gateway__V1__LeaderHint
   char *node_id;
   uint64_t term;
   Gateway__V1__NodeAddress *address;
+  /*
+   * How long ago the gateway learned this leader.
+   */
   double age_seconds;
+  /*
+   * True when the leader is not a node the gateway has heard from directly.
+   */
+  protobuf_c_boolean stale;
 };
 #define GATEWAY__V1__LEADER_HINT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gateway__v1__leader_hint__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, NULL, 0, 0 }
 
 
 struct  Gateway__V1__RegisterRequest
 {
   ProtobufCMessage base;
+  /*
+   * 1..128 bytes of [A-Za-z0-9._:-].
+   */
   char *node_id;
+  /*
+   * Where peers reach this node.
+   */
   Gateway__V1__NodeAddress *address;
   size_t n_capabilities;
   char **capabilities;
+  /*
+   * Set by a node that already belongs to a cluster (it has Raft state): such
+   * a node is never told to bootstrap, and an empty gateway adopts its cluster.
+   */
   char *cluster_id;
 };
 #define GATEWAY__V1__REGISTER_REQUEST__INIT \
@@ -108,10 +125,14 @@ struct  Gateway__V1__RegisterResponse
   Gateway__V1__LeaderHint *leader;
   uint32_t lease_seconds;
   char *cluster_id;
+  /*
+   * Bumped on every membership change the gateway sees.
+   */
+  uint64_t registry_version;
 };
 #define GATEWAY__V1__REGISTER_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gateway__v1__register_response__descriptor) \
-    , 0, 0,NULL, NULL, 0, (char *)protobuf_c_empty_string }
+    , 0, 0,NULL, NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Gateway__V1__HeartbeatRequest
@@ -172,10 +193,11 @@ struct  Gateway__V1__ListPeersResponse
   ProtobufCMessage base;
   size_t n_peers;
   Gateway__V1__NodeEntry **peers;
+  uint64_t registry_version;
 };
 #define GATEWAY__V1__LIST_PEERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gateway__v1__list_peers_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 struct  Gateway__V1__GetLeaderRequest
@@ -197,6 +219,10 @@ struct  Gateway__V1__GetLeaderResponse
     , NULL }
 
 
+/*
+ * A cluster node's view of the Raft cluster. Reports are ordered by
+ * (term, reported_at_unix, reporter_id): an older report never overrides a newer one.
+ */
 struct  Gateway__V1__ReportMembershipRequest
 {
   ProtobufCMessage base;
@@ -205,20 +231,29 @@ struct  Gateway__V1__ReportMembershipRequest
   uint64_t term;
   size_t n_members;
   Gateway__V1__NodeEntry **members;
+  /*
+   * The reporter's clock when it made the report (unix seconds).
+   */
+  double reported_at_unix;
+  char *cluster_id;
 };
 #define GATEWAY__V1__REPORT_MEMBERSHIP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gateway__v1__report_membership_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Gateway__V1__ReportMembershipResponse
 {
   ProtobufCMessage base;
   protobuf_c_boolean accepted;
+  /*
+   * Why a report was not applied (e.g. older than the one the gateway has).
+   */
+  char *reason;
 };
 #define GATEWAY__V1__REPORT_MEMBERSHIP_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gateway__v1__report_membership_response__descriptor) \
-    , 0 }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 /* Gateway__V1__NodeAddress methods */

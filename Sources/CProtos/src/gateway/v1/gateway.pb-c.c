@@ -823,7 +823,7 @@ const ProtobufCMessageDescriptor gateway__v1__node_entry__descriptor =
   (ProtobufCMessageInit) gateway__v1__node_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gateway__v1__leader_hint__field_descriptors[4] =
+static const ProtobufCFieldDescriptor gateway__v1__leader_hint__field_descriptors[5] =
 {
   {
     "node_id",
@@ -873,17 +873,30 @@ static const ProtobufCFieldDescriptor gateway__v1__leader_hint__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stale",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__LeaderHint, stale),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gateway__v1__leader_hint__field_indices_by_name[] = {
   2,   /* field[2] = address */
   3,   /* field[3] = age_seconds */
   0,   /* field[0] = node_id */
+  4,   /* field[4] = stale */
   1,   /* field[1] = term */
 };
 static const ProtobufCIntRange gateway__v1__leader_hint__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor gateway__v1__leader_hint__descriptor =
 {
@@ -893,7 +906,7 @@ const ProtobufCMessageDescriptor gateway__v1__leader_hint__descriptor =
   "Gateway__V1__LeaderHint",
   "gateway.v1",
   sizeof(Gateway__V1__LeaderHint),
-  4,
+  5,
   gateway__v1__leader_hint__field_descriptors,
   gateway__v1__leader_hint__field_indices_by_name,
   1,  gateway__v1__leader_hint__number_ranges,
@@ -977,7 +990,7 @@ const ProtobufCMessageDescriptor gateway__v1__register_request__descriptor =
   (ProtobufCMessageInit) gateway__v1__register_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gateway__v1__register_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor gateway__v1__register_response__field_descriptors[6] =
 {
   {
     "bootstrap",
@@ -1039,6 +1052,18 @@ static const ProtobufCFieldDescriptor gateway__v1__register_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "registry_version",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__RegisterResponse, registry_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gateway__v1__register_response__field_indices_by_name[] = {
   0,   /* field[0] = bootstrap */
@@ -1046,11 +1071,12 @@ static const unsigned gateway__v1__register_response__field_indices_by_name[] = 
   2,   /* field[2] = leader */
   3,   /* field[3] = lease_seconds */
   1,   /* field[1] = peers */
+  5,   /* field[5] = registry_version */
 };
 static const ProtobufCIntRange gateway__v1__register_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor gateway__v1__register_response__descriptor =
 {
@@ -1060,7 +1086,7 @@ const ProtobufCMessageDescriptor gateway__v1__register_response__descriptor =
   "Gateway__V1__RegisterResponse",
   "gateway.v1",
   sizeof(Gateway__V1__RegisterResponse),
-  5,
+  6,
   gateway__v1__register_response__field_descriptors,
   gateway__v1__register_response__field_indices_by_name,
   1,  gateway__v1__register_response__number_ranges,
@@ -1250,7 +1276,7 @@ const ProtobufCMessageDescriptor gateway__v1__list_peers_request__descriptor =
   (ProtobufCMessageInit) gateway__v1__list_peers_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gateway__v1__list_peers_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor gateway__v1__list_peers_response__field_descriptors[2] =
 {
   {
     "peers",
@@ -1264,14 +1290,27 @@ static const ProtobufCFieldDescriptor gateway__v1__list_peers_response__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "registry_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__ListPeersResponse, registry_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gateway__v1__list_peers_response__field_indices_by_name[] = {
   0,   /* field[0] = peers */
+  1,   /* field[1] = registry_version */
 };
 static const ProtobufCIntRange gateway__v1__list_peers_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor gateway__v1__list_peers_response__descriptor =
 {
@@ -1281,7 +1320,7 @@ const ProtobufCMessageDescriptor gateway__v1__list_peers_response__descriptor =
   "Gateway__V1__ListPeersResponse",
   "gateway.v1",
   sizeof(Gateway__V1__ListPeersResponse),
-  1,
+  2,
   gateway__v1__list_peers_response__field_descriptors,
   gateway__v1__list_peers_response__field_indices_by_name,
   1,  gateway__v1__list_peers_response__number_ranges,
@@ -1344,7 +1383,7 @@ const ProtobufCMessageDescriptor gateway__v1__get_leader_response__descriptor =
   (ProtobufCMessageInit) gateway__v1__get_leader_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gateway__v1__report_membership_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor gateway__v1__report_membership_request__field_descriptors[6] =
 {
   {
     "reporter_id",
@@ -1394,17 +1433,43 @@ static const ProtobufCFieldDescriptor gateway__v1__report_membership_request__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "reported_at_unix",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__ReportMembershipRequest, reported_at_unix),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cluster_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__ReportMembershipRequest, cluster_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gateway__v1__report_membership_request__field_indices_by_name[] = {
+  5,   /* field[5] = cluster_id */
   1,   /* field[1] = leader_id */
   3,   /* field[3] = members */
+  4,   /* field[4] = reported_at_unix */
   0,   /* field[0] = reporter_id */
   2,   /* field[2] = term */
 };
 static const ProtobufCIntRange gateway__v1__report_membership_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor gateway__v1__report_membership_request__descriptor =
 {
@@ -1414,14 +1479,14 @@ const ProtobufCMessageDescriptor gateway__v1__report_membership_request__descrip
   "Gateway__V1__ReportMembershipRequest",
   "gateway.v1",
   sizeof(Gateway__V1__ReportMembershipRequest),
-  4,
+  6,
   gateway__v1__report_membership_request__field_descriptors,
   gateway__v1__report_membership_request__field_indices_by_name,
   1,  gateway__v1__report_membership_request__number_ranges,
   (ProtobufCMessageInit) gateway__v1__report_membership_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gateway__v1__report_membership_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor gateway__v1__report_membership_response__field_descriptors[2] =
 {
   {
     "accepted",
@@ -1435,14 +1500,27 @@ static const ProtobufCFieldDescriptor gateway__v1__report_membership_response__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gateway__V1__ReportMembershipResponse, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gateway__v1__report_membership_response__field_indices_by_name[] = {
   0,   /* field[0] = accepted */
+  1,   /* field[1] = reason */
 };
 static const ProtobufCIntRange gateway__v1__report_membership_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor gateway__v1__report_membership_response__descriptor =
 {
@@ -1452,7 +1530,7 @@ const ProtobufCMessageDescriptor gateway__v1__report_membership_response__descri
   "Gateway__V1__ReportMembershipResponse",
   "gateway.v1",
   sizeof(Gateway__V1__ReportMembershipResponse),
-  1,
+  2,
   gateway__v1__report_membership_response__field_descriptors,
   gateway__v1__report_membership_response__field_indices_by_name,
   1,  gateway__v1__report_membership_response__number_ranges,

@@ -1,0 +1,219 @@
+/// The gateway's registry as a pure state machine: every operation takes the
+/// current time, nothing here reads a clock, a socket or a file. The edge
+/// holds it behind one lock, which is what makes the bootstrap decision
+/// atomic: of N concurrent first registrations exactly one sees an empty,
+/// clusterless registry.
+public struct Registry: Sendable {
+    public let config: RegistryConfig
+    public private(set) var nodes: [String: NodeRecord] = [:]
+    public private(set) var leader: LeaderRecord?
+    public private(set) var clusterID: String?
+    /// Bumped on every membership change.
+    public private(set) var version: UInt64 = 0
+    public private(set) var bootstrapInitiated = false
+    private var lastReport: ReportKey?
+    /// The last time any node was known alive (for forgetting a dead cluster).
+    private var lastAliveAt: Double?
+
+    public init(config: RegistryConfig = RegistryConfig()) {
+        self.config = config
+    }
+
+    // MARK: registration and leases
+
+    /// Registers or refreshes a node. `newClusterID` names a cluster when this
+    /// node must bootstrap one.
+    public mutating func register(_ registration: Registration, now: Double,
+                                  newClusterID: () -> String) throws(RegistryError) -> RegisterOutcome {
+        expireLeases(now: now)
+        if let requested = registration.clusterID, let known = clusterID, requested != known {
+            throw .clusterMismatch(node: registration.nodeID, nodeCluster: requested, gatewayCluster: known)
+        }
+        let status: RegisterOutcome.Status
+        var bootstrap = false
+        if var existing = nodes[registration.nodeID] {
+            if existing.address != registration.address { version += 1 }
+            existing.address = registration.address
+            existing.capabilities = registration.capabilities
+            existing.metadata = registration.metadata
+            touch(&existing, now: now)
+            nodes[registration.nodeID] = existing
+            status = .updated
+        } else {
+            guard nodes.count < config.maxNodes else { throw .full(limit: config.maxNodes) }
+            if clusterID == nil {
+                if let adopted = registration.clusterID {
+                    // A member of an existing cluster rebuilds an empty gateway's view.
+                    clusterID = adopted
+                } else if nodes.isEmpty {
+                    bootstrap = true
+                    clusterID = newClusterID()
+                    bootstrapInitiated = true
+                    leader = LeaderRecord(nodeID: registration.nodeID, term: 0, learnedAt: now)
+                }
+            }
+            nodes[registration.nodeID] = NodeRecord(
+                nodeID: registration.nodeID, address: registration.address, capabilities: registration.capabilities,
+                metadata: registration.metadata, joinedAt: now, lastSeen: now,
+                leaseExpiresAt: now + config.leaseSeconds, confirmed: true)
+            version += 1
+            status = .registered
+        }
+        lastAliveAt = now
+        return RegisterOutcome(status: status, bootstrap: bootstrap, clusterID: clusterID,
+                               peers: peers(excluding: registration.nodeID, now: now),
+                               leader: leaderView(now: now), version: version)
+    }
+
+    /// Refreshes a node's lease; false when the node is unknown (it should register).
+    public mutating func heartbeat(nodeID: String, now: Double) -> Bool {
+        expireLeases(now: now)
+        guard var record = nodes[nodeID] else { return false }
+        touch(&record, now: now)
+        nodes[nodeID] = record
+        lastAliveAt = now
+        return true
+    }
+
+    /// Removes a node; false when it was not registered.
+    public mutating func deregister(nodeID: String, now: Double) -> Bool {
+        expireLeases(now: now)
+        guard nodes.removeValue(forKey: nodeID) != nil else { return false }
+        version += 1
+        if leader?.nodeID == nodeID { leader = nil }
+        return true
+    }
+
+    /// Drops nodes whose lease ran out, and forgets a cluster nobody is left in.
+    public mutating func expireLeases(now: Double) {
+        let expired = nodes.values.filter { $0.leaseExpiresAt <= now }.map(\.nodeID)
+        if !expired.isEmpty {
+            for id in expired { nodes[id] = nil }
+            version += 1
+        }
+        if nodes.isEmpty, clusterID != nil, let lastAliveAt,
+           now - lastAliveAt >= config.forgetClusterAfterSeconds {
+            clusterID = nil
+            leader = nil
+            lastReport = nil
+            self.lastAliveAt = nil
+        }
+    }
+
+    private func touch(_ record: inout NodeRecord, now: Double) {
+        record.lastSeen = now
+        record.leaseExpiresAt = now + config.leaseSeconds
+        record.confirmed = true
+    }
+
+    // MARK: leader and membership reports
+
+    /// Applies a cluster node's membership report if it is newer than the last
+    /// accepted one. Members the gateway has not heard from directly become
+    /// stale entries; stale entries the report no longer lists are dropped.
+    public mutating func applyReport(_ report: MembershipReport, now: Double) -> ReportOutcome {
+        expireLeases(now: now)
+        if let last = lastReport, report.key <= last {
+            return .rejected(reason: "report (\(report.key)) is not newer than the accepted one (\(last))")
+        }
+        if let reported = report.clusterID, let known = clusterID, reported != known {
+            return .rejected(reason: "report is for cluster \(reported), this gateway serves cluster \(known)")
+        }
+        if clusterID == nil { clusterID = report.clusterID }
+        lastReport = report.key
+        if !report.leaderID.isEmpty {
+            leader = LeaderRecord(nodeID: report.leaderID, term: report.term, learnedAt: now)
+        }
+        if var reporter = nodes[report.reporterID] {
+            touch(&reporter, now: now)
+            nodes[report.reporterID] = reporter
+        }
+        var changed = false
+        let listed = Set(report.members.map(\.nodeID))
+        for member in report.members {
+            if var record = nodes[member.nodeID] {
+                if !record.confirmed {
+                    record.lastSeen = now
+                    record.leaseExpiresAt = now + config.leaseSeconds
+                    if let address = member.address { record.address = address }
+                    nodes[member.nodeID] = record
+                }
+            } else if let address = member.address, nodes.count < config.maxNodes {
+                nodes[member.nodeID] = NodeRecord(
+                    nodeID: member.nodeID, address: address, capabilities: [], metadata: [:], joinedAt: now,
+                    lastSeen: now, leaseExpiresAt: now + config.leaseSeconds, confirmed: false)
+                changed = true
+            }
+        }
+        for record in nodes.values where !record.confirmed && !listed.contains(record.nodeID) {
+            nodes[record.nodeID] = nil
+            changed = true
+        }
+        if changed { version += 1 }
+        lastAliveAt = now
+        return .accepted
+    }
+
+    /// Sets the leader hint directly (the compat `UpdateLeader`); the term is
+    /// kept since that protocol carries none. False for an unknown node.
+    public mutating func setLeader(nodeID: String, now: Double) -> Bool {
+        expireLeases(now: now)
+        guard nodes[nodeID] != nil else { return false }
+        leader = LeaderRecord(nodeID: nodeID, term: leader?.term ?? 0, learnedAt: now)
+        return true
+    }
+
+    // MARK: views
+
+    /// Registered nodes except `excluding`, sorted by ID, with their age.
+    /// Nodes whose lease ran out are left out even before a sweep removes them.
+    public func peers(excluding: String? = nil, now: Double) -> [NodeView] {
+        nodes.values
+            .filter { $0.nodeID != excluding && $0.leaseExpiresAt > now }
+            .sorted { $0.nodeID < $1.nodeID }
+            .map { NodeView(record: $0, ageSeconds: max(0, now - $0.lastSeen), stale: !$0.confirmed) }
+    }
+
+    public func leaderView(now: Double) -> LeaderView? {
+        guard let leader else { return nil }
+        let record = nodes[leader.nodeID]
+        return LeaderView(nodeID: leader.nodeID, term: leader.term, address: record?.address,
+                          ageSeconds: max(0, now - leader.learnedAt), stale: record?.confirmed != true)
+    }
+
+    // MARK: snapshots
+
+    public var snapshot: RegistrySnapshot {
+        RegistrySnapshot(clusterID: clusterID, version: version, bootstrapInitiated: bootstrapInitiated,
+                         leader: leader, lastReport: lastReport, nodes: nodes.values.sorted { $0.nodeID < $1.nodeID })
+    }
+
+    /// Restores a saved registry. Every node comes back unconfirmed (stale)
+    /// with a fresh lease, so nodes have one lease period to re-report.
+    public init(restoring snapshot: RegistrySnapshot, config: RegistryConfig, now: Double) {
+        self.config = config
+        clusterID = snapshot.clusterID
+        version = snapshot.version + 1
+        bootstrapInitiated = snapshot.bootstrapInitiated
+        leader = snapshot.leader
+        lastReport = snapshot.lastReport
+        lastAliveAt = now
+        for var record in snapshot.nodes.prefix(config.maxNodes) {
+            record.confirmed = false
+            record.leaseExpiresAt = now + config.leaseSeconds
+            nodes[record.nodeID] = record
+        }
+    }
+}
+
+/// The registry as saved on disk.
+public struct RegistrySnapshot: Codable, Equatable, Sendable {
+    public static let currentFormat = 1
+    public var format = RegistrySnapshot.currentFormat
+    public var clusterID: String?
+    public var version: UInt64
+    public var bootstrapInitiated: Bool
+    public var leader: LeaderRecord?
+    public var lastReport: ReportKey?
+    public var nodes: [NodeRecord]
+}

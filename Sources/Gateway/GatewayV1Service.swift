@@ -1,0 +1,132 @@
+import Discovery
+import GossipRPC
+import GossipWire
+
+/// `gateway.v1.Gateway` on the shared registry. Requests are validated
+/// before they touch the registry, so a bad one changes nothing.
+enum GatewayV1Service {
+    typealias G = GatewayV1
+    static let name = "gateway.v1.Gateway"
+
+    static func make(_ state: GatewayState) -> Service {
+        var service = Service(name: name)
+        let lease = UInt32(state.read { registry, _ in registry.config.leaseSeconds })
+        service.unary("Register", rejectingUnknownFields: true) { (request: G.RegisterRequest, _) in
+            let registration = try registration(from: request)
+            let outcome = try state.withRegistry { registry, now in
+                try mapRegistryError { () throws(RegistryError) in
+                    try registry.register(registration, now: now) { ClusterName.make() }
+                }
+            }
+            return G.RegisterResponse(
+                bootstrap: outcome.bootstrap, peers: outcome.peers.map(entry), leader: outcome.leader.map(hint),
+                leaseSeconds: lease, clusterId: outcome.clusterID ?? "", registryVersion: outcome.version)
+        }
+        service.unary("Heartbeat", rejectingUnknownFields: true) { (request: G.HeartbeatRequest, _) in
+            try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
+            let known = state.withRegistry { registry, now in registry.heartbeat(nodeID: request.nodeId, now: now) }
+            return G.HeartbeatResponse(leaseSeconds: lease, known: known)
+        }
+        service.unary("Deregister", rejectingUnknownFields: true) { (request: G.DeregisterRequest, _) in
+            try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
+            let removed = state.withRegistry { registry, now in registry.deregister(nodeID: request.nodeId, now: now) }
+            return G.DeregisterResponse(removed: removed)
+        }
+        service.unary("ListPeers", rejectingUnknownFields: true) { (_: G.ListPeersRequest, _) in
+            state.read { registry, now in
+                G.ListPeersResponse(peers: registry.peers(now: now).map(entry), registryVersion: registry.version)
+            }
+        }
+        service.unary("GetLeader", rejectingUnknownFields: true) { (_: G.GetLeaderRequest, _) in
+            state.read { registry, now in G.GetLeaderResponse(leader: registry.leaderView(now: now).map(hint)) }
+        }
+        service.unary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest, _) in
+            let report = try membershipReport(from: request)
+            let outcome = state.withRegistry { registry, now in registry.applyReport(report, now: now) }
+            switch outcome {
+            case .accepted: return G.ReportMembershipResponse(accepted: true)
+            case .rejected(let reason): return G.ReportMembershipResponse(accepted: false, reason: reason)
+            }
+        }
+        return service
+    }
+
+    static func registration(from request: G.RegisterRequest) throws -> Registration {
+        guard let address = request.address else { throw RPCError(.invalidArgument, "address is missing") }
+        let registration = Registration(
+            nodeID: request.nodeId, address: NodeAddress(host: address.host, port: Int(address.port)),
+            capabilities: request.capabilities, clusterID: request.clusterId.isEmpty ? nil : request.clusterId)
+        try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.check(registration) }
+        return registration
+    }
+
+    static func membershipReport(from request: G.ReportMembershipRequest) throws -> MembershipReport {
+        try check { () throws(RegistrationValidation.Failure) in
+            try RegistrationValidation.checkNodeID(request.reporterId, field: "reporter_id")
+            if !request.leaderId.isEmpty { try RegistrationValidation.checkNodeID(request.leaderId, field: "leader_id") }
+            if !request.clusterId.isEmpty { try RegistrationValidation.checkNodeID(request.clusterId, field: "cluster_id") }
+            for member in request.members {
+                try RegistrationValidation.checkNodeID(member.nodeId, field: "members.node_id")
+                if let address = member.address {
+                    try RegistrationValidation.checkAddress(host: address.host, port: Int(address.port), field: "members.address")
+                }
+            }
+        }
+        guard request.reportedAtUnix.isFinite, request.reportedAtUnix >= 0 else {
+            throw RPCError(.invalidArgument, "reported_at_unix must be a non-negative number of seconds")
+        }
+        guard request.members.count <= 10_000 else { throw RPCError(.invalidArgument, "more than 10000 members") }
+        return MembershipReport(
+            reporterID: request.reporterId, leaderID: request.leaderId, term: request.term,
+            reportedAt: request.reportedAtUnix,
+            members: request.members.map { member in
+                MembershipReport.Member(nodeID: member.nodeId,
+                                        address: member.address.map { NodeAddress(host: $0.host, port: Int($0.port)) })
+            },
+            clusterID: request.clusterId.isEmpty ? nil : request.clusterId)
+    }
+
+    static func entry(_ view: NodeView) -> G.NodeEntry {
+        G.NodeEntry(nodeId: view.record.nodeID, address: address(view.record.address),
+                    capabilities: view.record.capabilities, ageSeconds: view.ageSeconds, stale: view.stale)
+    }
+
+    static func hint(_ view: LeaderView) -> G.LeaderHint {
+        G.LeaderHint(nodeId: view.nodeID, term: view.term, address: view.address.map(address),
+                     ageSeconds: view.ageSeconds, stale: view.stale)
+    }
+
+    static func address(_ address: NodeAddress) -> G.NodeAddress {
+        G.NodeAddress(host: address.host, port: UInt32(address.port))
+    }
+}
+
+/// Runs validation, turning a failure into INVALID_ARGUMENT.
+func check(_ body: () throws(RegistrationValidation.Failure) -> Void) throws(RPCError) {
+    do {
+        try body()
+    } catch {
+        throw RPCError(.invalidArgument, error.description)
+    }
+}
+
+/// Maps registry refusals to gRPC statuses.
+func mapRegistryError<R>(_ body: () throws(RegistryError) -> R) throws(RPCError) -> R {
+    do {
+        return try body()
+    } catch {
+        switch error {
+        case .clusterMismatch: throw RPCError(.failedPrecondition, error.description)
+        case .full: throw RPCError(.resourceExhausted, error.description)
+        }
+    }
+}
+
+enum ClusterName {
+    /// A new cluster's ID: random, and valid as a node-ID-shaped token.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined()
+        return "cluster-\(hex)"
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import GossipRPC
+import GossipWire
+
+/// Load generator for the gateway: N registrations from C concurrent clients.
+struct GatewayBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-bench", abstract: "Measure gateway registrations/s and latency (prints one JSON line).")
+
+    @Option(help: "The gateway (HOST:PORT).") var gateway: HostPort
+    @Option(help: "Concurrent clients, each with its own connection.") var clients = 8
+    @Option(help: "Registrations in total (distinct node IDs).") var registrations = 10_000
+    @Option(help: "Node ID prefix.") var prefix = "bench"
+
+    func validate() throws {
+        guard clients > 0, registrations > 0 else { throw ValidationError("--clients and --registrations must be positive") }
+    }
+
+    func run() async throws {
+        typealias G = GatewayV1
+        let method = MethodDescriptor<G.RegisterRequest, G.RegisterResponse>(service: "gateway.v1.Gateway", method: "Register")
+        let channels = try (0..<clients).map { _ in try Channel(host: gateway.host, port: gateway.port) }
+        let start = ContinuousClock.now
+        let (latencies, errors) = await withTaskGroup(of: ([Double], Int).self) { group in
+            for (c, channel) in channels.enumerated() {
+                group.addTask { [prefix, registrations, clients] in
+                    var latencies: [Double] = []
+                    var errors = 0
+                    for i in stride(from: c, to: registrations, by: clients) {
+                        let request = G.RegisterRequest(nodeId: "\(prefix)-\(i)",
+                                                        address: G.NodeAddress(host: "10.0.\(i / 65000 % 250).\(i % 250 + 1)",
+                                                                               port: UInt32(1024 + i % 60000)))
+                        let t0 = ContinuousClock.now
+                        do {
+                            _ = try await channel.unary(method, request, options: CallOptions(timeout: .seconds(10)))
+                            let (s, atto) = (ContinuousClock.now - t0).components
+                            latencies.append(Double(s) * 1e3 + Double(atto) / 1e15)
+                        } catch {
+                            errors += 1
+                        }
+                    }
+                    return (latencies, errors)
+                }
+            }
+            var all: [Double] = []
+            var errors = 0
+            for await (latencies, failed) in group {
+                all += latencies
+                errors += failed
+            }
+            return (all.sorted(), errors)
+        }
+        let (s, atto) = (ContinuousClock.now - start).components
+        let seconds = Double(s) + Double(atto) / 1e18
+        for channel in channels { await channel.close() }
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+        let summary: [String: Any] = [
+            "registrations": registrations, "clients": clients, "seconds": seconds,
+            "per_second": Double(latencies.count) / seconds, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
+            "errors": errors,
+        ]
+        var data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+        data.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(data)
+        if errors > 0 { throw ExitCode.failure }
+    }
+}
