@@ -11,6 +11,9 @@ public struct Registry: Sendable {
     /// Bumped on every membership change.
     public private(set) var version: UInt64 = 0
     public private(set) var bootstrapInitiated = false
+    /// The node told to bootstrap, while no report shows its cluster formed:
+    /// if it registers again (say its first answer was lost) it is told again.
+    private var pendingBootstrapNode: String?
     private var lastReport: ReportKey?
     /// The last time any node was known alive (for forgetting a dead cluster).
     private var lastAliveAt: Double?
@@ -39,6 +42,7 @@ public struct Registry: Sendable {
             touch(&existing, now: now)
             nodes[registration.nodeID] = existing
             status = .updated
+            bootstrap = pendingBootstrapNode == registration.nodeID
         } else {
             guard nodes.count < config.maxNodes else { throw .full(limit: config.maxNodes) }
             if clusterID == nil {
@@ -49,6 +53,7 @@ public struct Registry: Sendable {
                     bootstrap = true
                     clusterID = newClusterID()
                     bootstrapInitiated = true
+                    pendingBootstrapNode = registration.nodeID
                     leader = LeaderRecord(nodeID: registration.nodeID, term: 0, learnedAt: now)
                 }
             }
@@ -80,6 +85,7 @@ public struct Registry: Sendable {
         expireLeases(now: now)
         guard nodes.removeValue(forKey: nodeID) != nil else { return false }
         version += 1
+        if pendingBootstrapNode == nodeID { pendingBootstrapNode = nil }
         if leader?.nodeID == nodeID { leader = nil }
         return true
     }
@@ -90,6 +96,7 @@ public struct Registry: Sendable {
         if !expired.isEmpty {
             for id in expired { nodes[id] = nil }
             version += 1
+            if let pending = pendingBootstrapNode, expired.contains(pending) { pendingBootstrapNode = nil }
         }
         if nodes.isEmpty, clusterID != nil, let lastAliveAt,
            now - lastAliveAt >= config.forgetClusterAfterSeconds {
@@ -121,6 +128,7 @@ public struct Registry: Sendable {
         }
         if clusterID == nil { clusterID = report.clusterID }
         lastReport = report.key
+        pendingBootstrapNode = nil
         if !report.leaderID.isEmpty {
             leader = LeaderRecord(nodeID: report.leaderID, term: report.term, learnedAt: now)
         }
@@ -155,10 +163,12 @@ public struct Registry: Sendable {
     }
 
     /// Sets the leader hint directly (the compat `UpdateLeader`); the term is
-    /// kept since that protocol carries none. False for an unknown node.
+    /// kept since that protocol carries none. A leader means the cluster has
+    /// formed, so no node is still owed a bootstrap. False for an unknown node.
     public mutating func setLeader(nodeID: String, now: Double) -> Bool {
         expireLeases(now: now)
         guard nodes[nodeID] != nil else { return false }
+        pendingBootstrapNode = nil
         leader = LeaderRecord(nodeID: nodeID, term: leader?.term ?? 0, learnedAt: now)
         return true
     }
@@ -185,7 +195,8 @@ public struct Registry: Sendable {
 
     public var snapshot: RegistrySnapshot {
         RegistrySnapshot(clusterID: clusterID, version: version, bootstrapInitiated: bootstrapInitiated,
-                         leader: leader, lastReport: lastReport, nodes: nodes.values.sorted { $0.nodeID < $1.nodeID })
+                         leader: leader, lastReport: lastReport, pendingBootstrapNode: pendingBootstrapNode,
+                         nodes: nodes.values.sorted { $0.nodeID < $1.nodeID })
     }
 
     /// Restores a saved registry. Every node comes back unconfirmed (stale)
@@ -197,6 +208,7 @@ public struct Registry: Sendable {
         bootstrapInitiated = snapshot.bootstrapInitiated
         leader = snapshot.leader
         lastReport = snapshot.lastReport
+        pendingBootstrapNode = snapshot.pendingBootstrapNode
         lastAliveAt = now
         for var record in snapshot.nodes.prefix(config.maxNodes) {
             record.confirmed = false
@@ -215,5 +227,6 @@ public struct RegistrySnapshot: Codable, Equatable, Sendable {
     public var bootstrapInitiated: Bool
     public var leader: LeaderRecord?
     public var lastReport: ReportKey?
+    public var pendingBootstrapNode: String?
     public var nodes: [NodeRecord]
 }

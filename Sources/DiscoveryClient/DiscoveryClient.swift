@@ -82,6 +82,8 @@ public final class DiscoveryClient: Sendable {
 
     private struct State {
         var latest: DiscoveryResult?
+        /// A registration succeeded in this process (the loop then only heartbeats).
+        var registered = false
         var pendingReport: PendingReport?
         var task: Task<Void, Never>?
     }
@@ -147,7 +149,10 @@ public final class DiscoveryClient: Sendable {
         let response = try await channel.unary(Self.register, request, options: CallOptions(timeout: config.callTimeout))
         let result = DiscoveryResult(response, receivedAt: Date().timeIntervalSince1970)
         if let clusterID = result.clusterID { setClusterID(clusterID) }
-        state.withLock { $0.latest = result }
+        state.withLock {
+            $0.latest = result
+            $0.registered = true
+        }
         if let cache {
             do { try cache.save(result) } catch { logger.warning("could not write discovery cache \(cache.path): \(error)") }
         }
@@ -156,7 +161,7 @@ public final class DiscoveryClient: Sendable {
     }
 
     private func run() async {
-        var needsRegistration = true
+        var needsRegistration = !state.withLock { $0.registered }
         var failures = 0
         var random = SystemRandomNumberGenerator()
         while !Task.isCancelled {

@@ -22,8 +22,11 @@ enum CompatGatewayService {
                     try registry.register(registration, now: now) { ClusterName.make() }
                 }
             }
+            // As the Python reference: only a new registration can be told to bootstrap.
+            // (Python nodes send no membership reports, so a repeat could split the cluster.)
             return C.RegisterNodeResponse(
-                status: outcome.status.rawValue, nodeId: request.nodeId, isBootstrap: outcome.bootstrap,
+                status: outcome.status.rawValue, nodeId: request.nodeId,
+                isBootstrap: outcome.bootstrap && outcome.status == .registered,
                 registryVersion: clamp(outcome.version), nodes: outcome.peers.compactMap(nodeInfo),
                 leader: state.read { registry, now in leaderInfo(registry, now: now) },
                 message: "Registration successful")

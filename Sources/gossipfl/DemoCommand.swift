@@ -3,11 +3,12 @@ import Foundation
 import GossipRPC
 import InteropKit
 
-/// Shows the runtime working end to end on loopback: a server, our client,
-/// every interop case, plain and TLS when a certificate is given.
+/// Shows what is built, end to end on loopback: the gRPC runtime (a server,
+/// our client, every interop case, plain and TLS when a certificate is
+/// given), then gateway discovery through an outage and a restart.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run a loopback gRPC server and the interop cases against it with our client.")
+        commandName: "demo", abstract: "Run the loopback demo: gRPC interop cases, then gateway discovery through an outage.")
 
     @Option(help: "PEM certificate for a TLS round as well (with --key and --ca).") var cert: String?
     @Option(help: "PEM private key for --cert.") var key: String?
@@ -21,6 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
                 tls: TLSServerConfig(certificateChainFile: cert, privateKeyFile: key),
                 clientTLS: TLSClientConfig(caFile: ca ?? cert, serverNameOverride: "localhost"), label: "TLS")
         }
+        failures += try await GatewayDemo.run()
         if failures > 0 { throw ExitCode.failure }
     }
 

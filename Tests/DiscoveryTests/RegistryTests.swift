@@ -72,8 +72,25 @@ private struct ClusterNames {
         #expect(registry.snapshot == before)
     }
 
+    @Test func bootstrapAnswerIsRepeatedUntilTheClusterReports() throws {
+        var registry = Registry()
+        _ = try registry.register(registration("a"), now: 1) { "c1" }
+        // The first answer was lost; a retry must still say "bootstrap".
+        let retry = try registry.register(registration("a"), now: 2) { "c2" }
+        #expect(retry.bootstrap)
+        #expect(retry.status == .updated)
+        #expect(retry.clusterID == "c1")
+        let other = try registry.register(registration("b"), now: 3) { "c2" }
+        #expect(!other.bootstrap)
+        let report = MembershipReport(reporterID: "a", leaderID: "a", term: 1, reportedAt: 4, members: [], clusterID: "c1")
+        #expect(registry.applyReport(report, now: 4) == .accepted)
+        let later = try registry.register(registration("a"), now: 5) { "c2" }
+        #expect(!later.bootstrap)
+    }
+
     @Test func reRegistrationUpdatesWithoutBootstrapping() throws {
         var registry = Registry()
+        _ = try registry.register(registration("z"), now: 0) { "c1" }
         _ = try registry.register(registration("a"), now: 1) { "c1" }
         let again = try registry.register(registration("a", port: 9100), now: 2) { "c2" }
         #expect(again.status == .updated)
