@@ -34,7 +34,9 @@ test-swift: deps
 
 test-interop: deps
 	$(SWIFT) build --product gossipfl-interop
-	GOSSIPFL_INTEROP_BIN=$(CURDIR)/$(INTEROP_DEBUG) $(PYTHON) -m pytest -q Tests/interop
+	$(SWIFT) build --product gossipfl
+	GOSSIPFL_INTEROP_BIN=$(CURDIR)/$(INTEROP_DEBUG) GOSSIPFL_BIN=$(CURDIR)/.build/debug/gossipfl \
+	  $(PYTHON) -m pytest -q Tests/interop
 
 protos: deps
 	scripts/gen-protos.sh
@@ -42,11 +44,13 @@ protos: deps
 check-protos: deps
 	scripts/check-protos.sh
 
-## bench: our server vs a grpcio server vs nghttpd under h2load (not a test).
+## bench: our gRPC server vs grpcio vs nghttpd under h2load; gateway throughput and RSS (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
+	$(SWIFT) build -c release --product gossipfl
 	$(PYTHON) bench/grpc_bench.py --swift-bin $(CURDIR)/$(INTEROP_RELEASE)
+	$(PYTHON) bench/gateway_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
 clean:
 	rm -rf .build $(VENV)

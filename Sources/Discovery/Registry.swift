@@ -17,6 +17,12 @@ public struct Registry: Sendable {
     private var lastReport: ReportKey?
     /// The last time any node was known alive (for forgetting a dead cluster).
     private var lastAliveAt: Double?
+    /// No lease ends before this, so sweeps between now and then are skipped.
+    private var nextExpiryAt = Double.infinity
+    /// Node IDs in an array (and each one's index) so a newcomer's peer sample
+    /// is O(limit), not a sort of the whole registry.
+    private var ids: [String] = []
+    private var idIndex: [String: Int] = [:]
 
     public init(config: RegistryConfig = RegistryConfig()) {
         self.config = config
@@ -57,16 +63,16 @@ public struct Registry: Sendable {
                     leader = LeaderRecord(nodeID: registration.nodeID, term: 0, learnedAt: now)
                 }
             }
-            nodes[registration.nodeID] = NodeRecord(
+            insert(NodeRecord(
                 nodeID: registration.nodeID, address: registration.address, capabilities: registration.capabilities,
                 metadata: registration.metadata, joinedAt: now, lastSeen: now,
-                leaseExpiresAt: now + config.leaseSeconds, confirmed: true)
+                leaseExpiresAt: now + config.leaseSeconds, confirmed: true))
             version += 1
             status = .registered
         }
         lastAliveAt = now
         return RegisterOutcome(status: status, bootstrap: bootstrap, clusterID: clusterID,
-                               peers: peers(excluding: registration.nodeID, now: now),
+                               peers: peerSample(for: registration.nodeID, now: now),
                                leader: leaderView(now: now), version: version)
     }
 
@@ -83,7 +89,7 @@ public struct Registry: Sendable {
     /// Removes a node; false when it was not registered.
     public mutating func deregister(nodeID: String, now: Double) -> Bool {
         expireLeases(now: now)
-        guard nodes.removeValue(forKey: nodeID) != nil else { return false }
+        guard remove(nodeID) else { return false }
         version += 1
         if pendingBootstrapNode == nodeID { pendingBootstrapNode = nil }
         if leader?.nodeID == nodeID { leader = nil }
@@ -91,12 +97,16 @@ public struct Registry: Sendable {
     }
 
     /// Drops nodes whose lease ran out, and forgets a cluster nobody is left in.
+    /// Scans only when some lease may have ended (`nextExpiryAt`).
     public mutating func expireLeases(now: Double) {
-        let expired = nodes.values.filter { $0.leaseExpiresAt <= now }.map(\.nodeID)
-        if !expired.isEmpty {
-            for id in expired { nodes[id] = nil }
-            version += 1
-            if let pending = pendingBootstrapNode, expired.contains(pending) { pendingBootstrapNode = nil }
+        if now >= nextExpiryAt {
+            let expired = nodes.values.filter { $0.leaseExpiresAt <= now }.map(\.nodeID)
+            if !expired.isEmpty {
+                for id in expired { remove(id) }
+                version += 1
+                if let pending = pendingBootstrapNode, expired.contains(pending) { pendingBootstrapNode = nil }
+            }
+            nextExpiryAt = nodes.values.lazy.map(\.leaseExpiresAt).min() ?? .infinity
         }
         if nodes.isEmpty, clusterID != nil, let lastAliveAt,
            now - lastAliveAt >= config.forgetClusterAfterSeconds {
@@ -111,6 +121,25 @@ public struct Registry: Sendable {
         record.lastSeen = now
         record.leaseExpiresAt = now + config.leaseSeconds
         record.confirmed = true
+    }
+
+    private mutating func insert(_ record: NodeRecord) {
+        if nodes.updateValue(record, forKey: record.nodeID) == nil {
+            idIndex[record.nodeID] = ids.count
+            ids.append(record.nodeID)
+        }
+        nextExpiryAt = min(nextExpiryAt, record.leaseExpiresAt)
+    }
+
+    @discardableResult
+    private mutating func remove(_ id: String) -> Bool {
+        guard nodes.removeValue(forKey: id) != nil, let index = idIndex.removeValue(forKey: id) else { return false }
+        let last = ids.removeLast()
+        if index < ids.count {
+            ids[index] = last
+            idIndex[last] = index
+        }
+        return true
     }
 
     // MARK: leader and membership reports
@@ -147,14 +176,14 @@ public struct Registry: Sendable {
                     nodes[member.nodeID] = record
                 }
             } else if let address = member.address, nodes.count < config.maxNodes {
-                nodes[member.nodeID] = NodeRecord(
+                insert(NodeRecord(
                     nodeID: member.nodeID, address: address, capabilities: [], metadata: [:], joinedAt: now,
-                    lastSeen: now, leaseExpiresAt: now + config.leaseSeconds, confirmed: false)
+                    lastSeen: now, leaseExpiresAt: now + config.leaseSeconds, confirmed: false))
                 changed = true
             }
         }
         for record in nodes.values where !record.confirmed && !listed.contains(record.nodeID) {
-            nodes[record.nodeID] = nil
+            remove(record.nodeID)
             changed = true
         }
         if changed { version += 1 }
@@ -181,6 +210,32 @@ public struct Registry: Sendable {
         nodes.values
             .filter { $0.nodeID != excluding && $0.leaseExpiresAt > now }
             .sorted { $0.nodeID < $1.nodeID }
+            .map { NodeView(record: $0, ageSeconds: max(0, now - $0.lastSeen), stale: !$0.confirmed) }
+    }
+
+    /// The peers a newcomer is told about: all of them (sorted) while there are
+    /// at most `peerSampleLimit`; beyond that a window of the registry that
+    /// starts at a place derived from the newcomer's ID, so newcomers spread
+    /// over the cluster. The leader is always included. O(limit).
+    public func peerSample(for nodeID: String, now: Double) -> [NodeView] {
+        let limit = config.peerSampleLimit
+        guard ids.count > limit + 1 else { return peers(excluding: nodeID, now: now) }
+        var chosen: [NodeRecord] = []
+        chosen.reserveCapacity(limit)
+        if let leader, leader.nodeID != nodeID, let record = nodes[leader.nodeID], record.leaseExpiresAt > now {
+            chosen.append(record)
+        }
+        var index = Int(StableHash.of(nodeID) % UInt64(ids.count))
+        var visited = 0
+        while chosen.count < limit && visited < ids.count {
+            let id = ids[index]
+            if id != nodeID, id != leader?.nodeID, let record = nodes[id], record.leaseExpiresAt > now {
+                chosen.append(record)
+            }
+            index = (index + 1) % ids.count
+            visited += 1
+        }
+        return chosen.sorted { $0.nodeID < $1.nodeID }
             .map { NodeView(record: $0, ageSeconds: max(0, now - $0.lastSeen), stale: !$0.confirmed) }
     }
 
@@ -213,8 +268,20 @@ public struct Registry: Sendable {
         for var record in snapshot.nodes.prefix(config.maxNodes) {
             record.confirmed = false
             record.leaseExpiresAt = now + config.leaseSeconds
-            nodes[record.nodeID] = record
+            insert(record)
         }
+    }
+}
+
+/// FNV-1a: a hash that is the same in every process (Swift's `Hasher` is seeded per run).
+enum StableHash {
+    static func of(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
     }
 }
 

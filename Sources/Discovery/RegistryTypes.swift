@@ -168,10 +168,14 @@ public struct RegistryConfig: Equatable, Sendable {
     /// newcomer bootstraps a new one.
     public var forgetClusterAfterSeconds: Double
     public var maxNodes: Int
+    /// How many peers a registration answer carries at most (ListPeers has all).
+    public var peerSampleLimit: Int
 
-    public init(leaseSeconds: Double = 30, forgetClusterAfterSeconds: Double? = nil, maxNodes: Int = 100_000) {
+    public init(leaseSeconds: Double = 30, forgetClusterAfterSeconds: Double? = nil, maxNodes: Int = 100_000,
+                peerSampleLimit: Int = 64) {
         self.leaseSeconds = leaseSeconds
         self.forgetClusterAfterSeconds = forgetClusterAfterSeconds ?? leaseSeconds * 3
         self.maxNodes = maxNodes
+        self.peerSampleLimit = peerSampleLimit
     }
 }

@@ -286,3 +286,48 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct PeerSampleTests {
+    @Test func largeRegistriesAnswerABoundedSampleWithTheLeader() throws {
+        var registry = Registry(config: RegistryConfig(peerSampleLimit: 10))
+        for i in 0..<1000 { _ = try registry.register(registration("n\(i)"), now: 1) { "c" } }
+        let outcome = try registry.register(registration("newcomer"), now: 2) { "c" }
+        #expect(outcome.peers.count == 10)
+        #expect(outcome.peers.contains { $0.record.nodeID == "n0" }, "the leader (n0) is always offered")
+        #expect(!outcome.peers.contains { $0.record.nodeID == "newcomer" })
+        #expect(outcome.peers.map(\.record.nodeID) == outcome.peers.map(\.record.nodeID).sorted())
+        #expect(registry.peers(now: 2).count == 1001, "ListPeers still has everyone")
+    }
+
+    @Test func newcomersAreSpreadOverTheRegistry() throws {
+        var registry = Registry(config: RegistryConfig(peerSampleLimit: 8))
+        for i in 0..<500 { _ = try registry.register(registration("n\(i)"), now: 1) { "c" } }
+        var offered = Set<String>()
+        for j in 0..<40 {
+            let outcome = try registry.register(registration("new\(j)"), now: 1) { "c" }
+            offered.formUnion(outcome.peers.map(\.record.nodeID))
+        }
+        #expect(offered.count > 100, "40 newcomers were offered only \(offered.count) distinct peers")
+    }
+
+    @Test func sampleSkipsExpiredNodes() throws {
+        var registry = Registry(config: RegistryConfig(leaseSeconds: 10, peerSampleLimit: 4))
+        for i in 0..<20 { _ = try registry.register(registration("old\(i)"), now: 0) { "c" } }
+        for i in 0..<20 { _ = try registry.register(registration("new\(i)"), now: 8) { "c" } }
+        let outcome = try registry.register(registration("late"), now: 12) { "c" }
+        #expect(outcome.peers.allSatisfy { $0.record.nodeID.hasPrefix("new") })
+    }
+
+    @Test func sweepsHappenOnlyWhenALeaseCanHaveEnded() throws {
+        var registry = Registry(config: RegistryConfig(leaseSeconds: 10))
+        _ = try registry.register(registration("a"), now: 0) { "c" }
+        _ = try registry.register(registration("b"), now: 5) { "c" }
+        let version = registry.version
+        registry.expireLeases(now: 9)
+        #expect(registry.version == version && registry.nodes.count == 2)
+        registry.expireLeases(now: 10)
+        #expect(registry.nodes.keys.sorted() == ["b"])
+        registry.expireLeases(now: 15)
+        #expect(registry.nodes.isEmpty)
+    }
+}
