@@ -17,6 +17,9 @@ public final class GatewayState: Sendable {
     private struct PersistenceState {
         var lastSavedSignature: Signature?
         var lastSaveAt = 0.0
+        /// How long the last save took; saves are spaced by at least 10x this,
+        /// so a large registry spends at most ~10% of a core on snapshots.
+        var lastSaveDuration = 0.0
         var softChanges = false
     }
 
@@ -71,18 +74,23 @@ public final class GatewayState: Sendable {
     public func saveIfNeeded(softInterval: Double = 5, force: Bool = false) {
         guard let store else { return }
         let now = clock()
-        let (snapshot, signature) = registry.withLock { registry in
-            (registry.snapshot, Signature(version: registry.version, leader: registry.leader, clusterID: registry.clusterID))
-        }
+        // Copy-on-write: the copy is O(1) under the lock; the snapshot is built outside it.
+        let copy = registry.withLock { $0 }
+        let signature = Signature(version: copy.version, leader: copy.leader, clusterID: copy.clusterID)
         let due = persistence.withLock { state -> Bool in
-            force || state.lastSavedSignature != signature || (state.softChanges && now - state.lastSaveAt >= softInterval)
+            if force { return true }
+            guard now - state.lastSaveAt >= state.lastSaveDuration * 10 else { return false }
+            return state.lastSavedSignature != signature || (state.softChanges && now - state.lastSaveAt >= softInterval)
         }
         guard due else { return }
         do {
-            try store.save(snapshot)
+            let started = ContinuousClock.now
+            try store.save(copy.snapshot)
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
             persistence.withLock {
                 $0.lastSavedSignature = signature
                 $0.lastSaveAt = now
+                $0.lastSaveDuration = Double(seconds) + Double(attoseconds) / 1e18
                 $0.softChanges = false
             }
         } catch {
