@@ -24,11 +24,15 @@ enum CompatGatewayService {
             }
             // As the Python reference: only a new registration can be told to bootstrap.
             // (Python nodes send no membership reports, so a repeat could split the cluster.)
+            // All other nodes, as the reference does: Python nodes build their peer table
+            // from this list (gateway.v1 answers a bounded sample instead).
+            let (nodes, leader) = state.read { registry, now in
+                (registry.peers(excluding: registration.nodeID, now: now).compactMap(nodeInfo), leaderInfo(registry, now: now))
+            }
             return C.RegisterNodeResponse(
                 status: outcome.status.rawValue, nodeId: request.nodeId,
                 isBootstrap: outcome.bootstrap && outcome.status == .registered,
-                registryVersion: clamp(outcome.version), nodes: outcome.peers.compactMap(nodeInfo),
-                leader: state.read { registry, now in leaderInfo(registry, now: now) },
+                registryVersion: clamp(outcome.version), nodes: nodes, leader: leader,
                 message: "Registration successful")
         }
         service.unary("GetNodes") { (request: C.GetNodesRequest, _) in

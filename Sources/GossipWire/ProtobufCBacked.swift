@@ -29,16 +29,16 @@ extension ProtobufCBacked {
     }
 
     /// The unknown fields protobuf-c kept while unpacking, in wire order and
-    /// with repeats (a number sent twice is listed twice). Top level only:
-    /// unknown fields inside nested messages are not reported. Throws
+    /// with repeats (a number sent twice is listed twice), at every depth:
+    /// the message first, then each submessage in field order. Throws
     /// `WireError.malformed` when protobuf-c cannot unpack `bytes` (which
     /// includes a known field sent with the wrong wire type: upb would call
     /// it unknown). Strings are not checked for UTF-8 here; decoding does that.
     public static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32] {
         try withUnpacked(bytes) { unpacked in
-            let message = unpacked.pointee
-            return UnsafeBufferPointer(start: message.unknown_fields, count: Int(message.n_unknown_fields))
-                .map(\.tag)
+            var tags: [UInt32] = []
+            UnknownFields.collect(in: unpacked, into: &tags)
+            return tags
         }
     }
 
@@ -81,6 +81,35 @@ extension ProtobufCBacked {
             let c = buffer.baseAddress!
             cInit(c)
             return UnsafeRawPointer(c).load(as: ProtobufCMessage.self).descriptor
+        }
+    }
+}
+
+/// Walks an unpacked protobuf-c tree, collecting unknown field numbers from
+/// the message and every submessage (singular, repeated and map entries),
+/// guided by the descriptors.
+enum UnknownFields {
+    static func collect(in message: UnsafePointer<ProtobufCMessage>, into tags: inout [UInt32]) {
+        let header = message.pointee
+        tags += UnsafeBufferPointer(start: header.unknown_fields, count: Int(header.n_unknown_fields)).map(\.tag)
+        let descriptor = header.descriptor.pointee
+        let base = UnsafeRawPointer(message)
+        for field in UnsafeBufferPointer(start: descriptor.fields, count: Int(descriptor.n_fields))
+        where field.type == PROTOBUF_C_TYPE_MESSAGE {
+            if field.flags & UInt32(PROTOBUF_C_FIELD_FLAG_ONEOF.rawValue) != 0,
+               base.load(fromByteOffset: Int(field.quantifier_offset), as: UInt32.self) != field.id {
+                continue  // another member of the oneof is set; this pointer is not ours
+            }
+            if field.label == PROTOBUF_C_LABEL_REPEATED {
+                let count = base.load(fromByteOffset: Int(field.quantifier_offset), as: Int.self)
+                guard count > 0, let items = base.load(fromByteOffset: Int(field.offset),
+                                                       as: UnsafePointer<UnsafePointer<ProtobufCMessage>?>?.self) else { continue }
+                for item in UnsafeBufferPointer(start: items, count: count) {
+                    if let item { collect(in: item, into: &tags) }
+                }
+            } else if let sub = base.load(fromByteOffset: Int(field.offset), as: UnsafePointer<ProtobufCMessage>?.self) {
+                collect(in: sub, into: &tags)
+            }
         }
     }
 }

@@ -5,8 +5,9 @@ public protocol WireMessage: Sendable, Equatable {
     init(decoding bytes: UnsafeRawBufferPointer) throws
     /// Encodes to protobuf wire bytes.
     func encode() -> [UInt8]
-    /// Numbers of the top-level fields in `bytes` that this message does not
-    /// define. Decoding ignores them; strict services reject them.
+    /// Numbers of the fields in `bytes`, at any depth (submessages, repeated
+    /// and map entries included), that the schema does not define. Decoding
+    /// ignores them; strict services reject them.
     static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32]
 }
 

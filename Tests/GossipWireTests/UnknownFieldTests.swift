@@ -39,15 +39,24 @@ struct UnknownFieldTests {
         #expect(try unknownFields(GatewayV1.HeartbeatRequest.self, bytes) == [2, 3, 3, 3, 4])
     }
 
-    @Test func onlyTopLevelFieldsAreReported() throws {
+    @Test func fieldsInsideSubmessagesAreReported() throws {
         let addressWithField99: [UInt8] = [0x98, 0x06, 0x01]
         #expect(try unknownFields(GatewayV1.NodeAddress.self, addressWithField99) == [99])
-        // RegisterRequest.address (field 2) carrying it
-        let request: [UInt8] = [0x12, UInt8(addressWithField99.count)] + addressWithField99
-        #expect(try unknownFields(GatewayV1.RegisterRequest.self, request) == [])
+        // RegisterRequest.address (field 2) carrying it, after a clean node_id (field 1).
+        let request: [UInt8] = [0x0A, 0x01, 0x61, 0x12, UInt8(addressWithField99.count)] + addressWithField99
+        #expect(try unknownFields(GatewayV1.RegisterRequest.self, request) == [99])
     }
 
-    /// Only protobuf-c's unpack is consulted: UTF-8 is checked by decoding.
+    @Test func fieldsInsideRepeatedSubmessagesAreReported() throws {
+        // ReportMembershipRequest.members (field 4): a clean entry, then one carrying field 77.
+        let clean: [UInt8] = [0x0A, 0x01, 0x61]
+        let dirty: [UInt8] = [0x0A, 0x01, 0x62, 0xE8, 0x04, 0x05]
+        let request: [UInt8] = [0x22, UInt8(clean.count)] + clean + [0x22, UInt8(dirty.count)] + dirty
+        #expect(try unknownFields(GatewayV1.ReportMembershipRequest.self, request) == [77])
+        let decoded = try GatewayV1.ReportMembershipRequest(decoding: request)
+        #expect(decoded.members.map(\.nodeId) == ["a", "b"])
+    }
+
     @Test func invalidUTF8IsLeftToDecoding() throws {
         let bytes: [UInt8] = [0x0A, 0x02, 0xC3, 0x28]
         #expect(try unknownFields(GRPCHealth.HealthCheckRequest.self, bytes) == [])

@@ -443,7 +443,6 @@ class AgentProcess:
 @pytest.fixture(scope="session")
 def gateway_protos(tmp_path_factory):
     """gateway.v1 + compat generated modules (compiled once per session)."""
-    global _loaded_protos
     if _loaded_protos is not None:
         return _loaded_protos
     return load_gateway_protos(str(tmp_path_factory.mktemp("gateway_protos")))

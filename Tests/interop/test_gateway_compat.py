@@ -314,8 +314,13 @@ def test_keepalive_idle_channel_survives(gateway_factory, stubs_factory, listene
         assert stub.HealthCheck(s.cpb.HealthCheckRequest(), timeout=RPC_TIMEOUT).status == "healthy"
         stub.RegisterNode(s.cpb.RegisterNodeRequest(node_id=1, ip_address=LOOPBACK, port=6001),
                           timeout=RPC_TIMEOUT)
-        time.sleep(0.3)  # let the READY notification of the connect arrive first
-        t_idle = time.monotonic()
+        # Callbacks arrive in order on grpcio's thread: once READY has been
+        # delivered, any later state is a real transition (not a late initial one).
+        deadline = time.monotonic() + 5.0
+        while not any(st == grpc.ChannelConnectivity.READY for _, st in states):
+            assert time.monotonic() < deadline, "no READY notification within 5 s: %s" % states
+            time.sleep(0.02)
+        first_ready = [i for i, (_, st) in enumerate(states) if st == grpc.ChannelConnectivity.READY][0]
         time.sleep(3.5)  # >= 3 keepalive pings at 1 s, no calls
         r = stub.Heartbeat(s.cpb.HeartbeatRequest(node_id=1), timeout=RPC_TIMEOUT)
         assert r.status == "acknowledged"
@@ -323,7 +328,7 @@ def test_keepalive_idle_channel_survives(gateway_factory, stubs_factory, listene
         r = stub.GetNodes(s.cpb.GetNodesRequest(), timeout=RPC_TIMEOUT)
         assert [n.node_id for n in r.nodes] == [1]
         time.sleep(0.2)
-        during = [st for t, st in states if t >= t_idle and st != grpc.ChannelConnectivity.READY]
+        during = [st for _, st in states[first_ready + 1:]]
         assert not during, (
             "the channel left READY while idle with 1 s keepalive pings (the server closed or "
             "GOAWAYed the connection): state changes %s" % [st.name for st in during])
@@ -382,3 +387,29 @@ def test_compat_views_skip_non_numeric_v1_ids(gateway_stubs):
     assert 31 in ids, "GetNodes: %s" % ids
     r = _reg(s, 32)
     assert 0 not in _ids(r.nodes) and 31 in _ids(r.nodes), "RegisterNode(32).nodes: %s" % _ids(r.nodes)
+
+
+def test_register_node_returns_all_other_nodes(gateway_stubs):
+    """Like the Python reference gateway: RegisterNode.nodes lists every other
+    active node, however many (the Python nodes build their peer table from it)."""
+    s = gateway_stubs
+    n = 80
+    for i in range(1, n):
+        _reg(s, i)
+    r = _reg(s, n)
+    assert _ids(r.nodes) == list(range(1, n)), \
+        "RegisterNode(%d).nodes: %d entries, expected all %d other nodes" % (n, len(r.nodes), n - 1)
+    assert _ids(_nodes(s, requesting=n).nodes) == list(range(1, n))
+
+
+def test_unknown_fields_ignored_like_python_reference(gateway_stubs):
+    """Python protobuf ignores unknown fields, so the Python reference gateway accepts
+    requests from nodes with a newer .proto; the compat service must too (the
+    INVALID_ARGUMENT-on-unknown-fields rule is gateway.v1's)."""
+    s = gateway_stubs
+    raw = s.cpb.RegisterNodeRequest(node_id=3, ip_address=LOOPBACK, port=6003).SerializeToString() + \
+        bytes([0x98, 0x06, 0x01])
+    call = s.compat_channel.unary_unary("/GatewayService/RegisterNode", request_serializer=None,
+                                        response_deserializer=None)
+    r = s.cpb.RegisterNodeResponse.FromString(call(raw, timeout=RPC_TIMEOUT))
+    assert r.status == "registered", r

@@ -57,13 +57,22 @@ def _restart(gateway_factory, srv, **kw):
                            name="%s (restarted)" % srv.name, **kw)
 
 
+_PROBLEM_WORDS = ("corrupt", "unreadable", "invalid", "error", "fail", "cannot", "can't", "malformed",
+                  "bad", "damaged", "not valid")
+
+
 def _wait_stderr(srv, needle, timeout=STDERR_TIMEOUT):
+    """A stderr line naming `needle` that also says something is wrong with it
+    (a plain "no snapshot yet" line of a fresh start doesn't count)."""
     deadline = time.monotonic() + timeout
-    while needle not in srv.stderr_text(20000):
+    while True:
+        for line in srv.stderr_text(20000).splitlines():
+            low = line.lower()
+            if needle in line and any(w in low for w in _PROBLEM_WORDS):
+                return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
-    return True
 
 
 # --------------------------------------------------------------------------
@@ -111,6 +120,39 @@ def test_kill9_restart_serves_stale_snapshot(gateway_factory, stubs_factory):
     assert r4.cluster_id == r1.cluster_id
     assert sorted(p.node_id for p in r4.peers) == ["p1", "p2", "p3"]
     srv2.assert_alive()
+
+
+def test_restart_after_downtime_longer_than_lease(gateway_factory, stubs_factory):
+    """Down for longer than the lease: the snapshot is still served (stale) right
+    after the restart; then the ordinary lease rule applies from the restart on:
+    a restored node that heartbeats stays, a silent one expires."""
+    srv = gateway_factory(lease_seconds=4)
+    s = stubs_factory(srv)
+    register(s, "d1", port=7301)
+    register(s, "d2", port=7302)
+    _wait_persisted(srv, ["d1", "d2"])
+    kill9(srv)
+    s.close()
+    time.sleep(5.0)  # > lease
+
+    srv2 = _restart(gateway_factory, srv, lease_seconds=4)
+    t0 = time.monotonic()
+    s2 = stubs_factory(srv2)
+    got = sorted((p.node_id, p.stale) for p in list_peers(s2).peers)
+    assert got == [("d1", True), ("d2", True)], \
+        "restarted after 5 s down (lease 4 s): the last known state must be served stale; got %s" % got
+    gone = None
+    while time.monotonic() - t0 < 12.0:
+        hb = s2.v1.Heartbeat(s2.pb.HeartbeatRequest(node_id="d1"), timeout=RPC_TIMEOUT)
+        assert hb.known is True, "d1 heartbeats every 0.25 s but is unknown %.2f s after restart" % (
+            time.monotonic() - t0)
+        peers = peers_by_id(s2)
+        assert "d1" in peers and peers["d1"].stale is False
+        if "d2" not in peers:
+            gone = time.monotonic() - t0
+            break
+        time.sleep(0.25)
+    assert gone is not None, "restored, never-confirmed d2 still listed 12 s after restart (lease 4 s)"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -178,7 +220,7 @@ def test_corrupt_registry_starts_empty(gateway_factory, stubs_factory, tmp_path,
 
     srv = gateway_factory(data_dir=data_dir, name="gateway (%s registry.json)" % kind)
     assert _wait_stderr(srv, "registry.json"), \
-        "%s registry.json: no stderr line mentioning the file within %.0f s; stderr:\n%s" % (
+        "%s registry.json: no stderr line naming the file and the problem within %.0f s; stderr:\n%s" % (
             kind, STDERR_TIMEOUT, srv.stderr_text(3000))
     s = stubs_factory(srv)
     peers = list(list_peers(s).peers)

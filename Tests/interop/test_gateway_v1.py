@@ -26,7 +26,7 @@ import pytest
 
 from gateway_fixtures import (  # noqa: F401  (fixtures)
     RPC_TIMEOUT, gateway, gateway_factory, gateway_protos, gateway_stubs, gossipfl_bin,
-    list_peers, peers_by_id, register, registry_view, stubs_factory, wait_until,
+    list_peers, peers_by_id, register, registry_view, stubs_factory,
 )
 from interop_harness import LOOPBACK
 
@@ -507,3 +507,55 @@ def test_valid_boundaries_accepted(gateway_stubs):
     peers = peers_by_id(s)
     assert sorted(peers) == sorted(c[0] for c in cases)
     assert len(peers["caps-64"].capabilities) == 64
+
+
+def test_register_peers_beyond_sample_limit(gateway_stubs):
+    """The brief says `peers` = the OTHER registered nodes. The Swift registry
+    (Registry.peerSample, documented there) answers all of them up to 64 and a
+    64-entry sample beyond that (leader always included); ListPeers has all.
+    This test follows the documented rule; the full list is ListPeers' job."""
+    s = gateway_stubs
+    limit = 64
+    for i in range(limit + 1):  # 65 nodes: a newcomer among them still sees all 64 others
+        r = register(s, "s%03d" % i, port=7700 + i)
+        assert len(r.peers) == i, "s%03d: %d peers, expected all %d others" % (i, len(r.peers), i)
+    for i in range(limit + 1, limit + 16):
+        me = "s%03d" % i
+        r = register(s, me, port=7700 + i)
+        ids = [p.node_id for p in r.peers]
+        assert len(ids) == limit and len(set(ids)) == limit, "%s: %d peers (%d distinct)" % (me, len(ids), len(set(ids)))
+        assert me not in ids, "%s is in its own peers" % me
+        assert "s000" in ids, "%s: the leader s000 must always be in the sample" % me
+        assert all(x.startswith("s") and int(x[1:]) < i for x in ids), "%s: unknown peers in %s" % (me, ids)
+    assert len(list_peers(s).peers) == limit + 16, "ListPeers must return every node"
+
+
+def _with_submessage(outer_bytes, field_number, sub_bytes):
+    """outer + one length-delimited sub-message field (field_number < 16, len < 128)."""
+    assert field_number < 16 and len(sub_bytes) < 128
+    return outer_bytes + bytes([(field_number << 3) | 2, len(sub_bytes)]) + sub_bytes
+
+
+def test_register_unknown_field_in_nested_address(populated):
+    """An unknown field inside RegisterRequest.address is an unknown field of the request."""
+    s = populated
+    address = s.pb.NodeAddress(host=LOOPBACK, port=7778).SerializeToString()
+    raw = _with_submessage(s.pb.RegisterRequest(node_id="vx-known").SerializeToString(), 2,
+                           _unknown_field_bytes(address, "varint field 99"))
+    before = registry_view(s)
+    _expect_invalid_argument(lambda: s.raw_unary(V1 + "Register", raw),
+                             "Register with unknown field 99 inside address")
+    assert registry_view(s) == before, "Register with a nested unknown field changed the registry"
+
+
+def test_report_unknown_field_in_nested_member(populated):
+    s = populated
+    member = s.pb.NodeEntry(node_id="vx-nested", address=s.pb.NodeAddress(host=LOOPBACK, port=7779))
+    raw = _with_submessage(s.pb.ReportMembershipRequest(
+        reporter_id="vx-known", leader_id="vx-known", term=50,
+        reported_at_unix=float(int(time.time()))).SerializeToString(),
+        4, _unknown_field_bytes(member.SerializeToString(), "varint field 99"))
+    before = registry_view(s)
+    _expect_invalid_argument(lambda: s.raw_unary(V1 + "ReportMembership", raw),
+                             "ReportMembership with unknown field 99 inside members[0]")
+    assert registry_view(s) == before, "ReportMembership with a nested unknown field changed the registry"
