@@ -1,40 +1,49 @@
 import Foundation
+import Glibc
 
-/// SIGTERM/SIGINT turned into an awaitable event. Creating it installs the
-/// handlers, so signals that arrive before `wait()` are not lost.
-public final class TerminationSignal: @unchecked Sendable {
-    // Invariant: all mutable state is guarded by `lock`.
-    private let lock = NSLock()
-    private var fired = false
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [DispatchSourceSignal] = []
-
+/// SIGTERM/SIGINT turned into an awaitable event. Creating it installs a
+/// `sigaction` handler synchronously (a dispatch signal source registers
+/// asynchronously, and a signal in that window would be lost), so a signal
+/// that arrives any time after `init` is seen by `wait()`.
+public final class TerminationSignal: Sendable {
     public init() {
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.fire() }
-            source.resume()
-            sources.append(source)
-        }
+        SignalPipe.install()
     }
 
-    private func fire() {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            fired = true
-            defer { continuation = nil }
-            return continuation
-        }
-        waiter?.resume()
-    }
-
+    /// Suspends until SIGTERM or SIGINT has arrived (at once if one already did).
     public func wait() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let alreadyFired = lock.withLock { () -> Bool in
-                if !fired { continuation = waiter }
-                return fired
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                SignalPipe.waitForSignal()
+                continuation.resume()
             }
-            if alreadyFired { waiter.resume() }
         }
+    }
+}
+
+/// The self-pipe trick: the handler only writes a byte (async-signal-safe).
+private enum SignalPipe {
+    // Invariant: written once, under `installOnce`, before any handler can run.
+    nonisolated(unsafe) static var fds: (read: Int32, write: Int32) = (-1, -1)
+
+    private static let installOnce: Void = {
+        var pair: [Int32] = [-1, -1]
+        guard pipe(&pair) == 0 else { fatalError("pipe() for signal handling failed: \(String(cString: strerror(errno)))") }
+        fds = (pair[0], pair[1])
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            var byte: UInt8 = 1
+            _ = write(SignalPipe.fds.write, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        for sig in [SIGTERM, SIGINT] { sigaction(sig, &action, nil) }
+    }()
+
+    static func install() { _ = installOnce }
+
+    static func waitForSignal() {
+        var byte: UInt8 = 0
+        while read(fds.read, &byte, 1) < 0 && errno == EINTR {}
     }
 }
