@@ -50,6 +50,10 @@ let package = Package(
             dependencies: ["Durable", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
+        .target(name: "Consensus"),
+        .target(name: "RaftStorage", dependencies: ["Consensus", "Durable"]),
+
         // grpc.testing interop service and client test cases.
         .target(name: "InteropKit", dependencies: ["GossipRPC", "GossipWire"]),
 
@@ -72,6 +76,8 @@ let package = Package(
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"], resources: [.copy("Golden")]),
         .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),
     ]
 )

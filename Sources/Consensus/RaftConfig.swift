@@ -1,0 +1,74 @@
+/// Tuning for one node's core. Time is counted in ticks: the driver calls
+/// `tick()` at a fixed interval (e.g. 100 ms), the core never reads a clock.
+public struct RaftConfig: Equatable, Sendable {
+    public var id: NodeID
+    /// Seeds the generator behind every random choice (election timeouts);
+    /// give each node (and each restart) its own seed.
+    public var randomSeed: UInt64
+    /// Election timeouts are drawn from [electionTicks, 2 * electionTicks).
+    public var electionTicks: Int
+    /// A leader sends heartbeats every `heartbeatTicks`.
+    public var heartbeatTicks: Int
+    /// Campaign first with a pre-vote that does not bump terms (thesis §9.6).
+    public var preVote: Bool
+    /// A leader that has not heard from a quorum within `electionTicks` steps down,
+    /// and followers that heard from a leader within it ignore vote requests.
+    public var checkQuorum: Bool
+    public var maxEntriesPerMessage: Int
+    /// AppendEntries messages in flight per follower while pipelining.
+    public var maxInflightMessages: Int
+    /// The leader proposes `promote` for a learner whose match index is within
+    /// this many entries of the leader's last index.
+    public var learnerCatchUpMargin: UInt64
+    public var autoPromoteLearners: Bool
+
+    public init(id: NodeID, randomSeed: UInt64, electionTicks: Int = 10, heartbeatTicks: Int = 1,
+                preVote: Bool = true, checkQuorum: Bool = true, maxEntriesPerMessage: Int = 64,
+                maxInflightMessages: Int = 8, learnerCatchUpMargin: UInt64 = 8, autoPromoteLearners: Bool = true) {
+        self.id = id
+        self.randomSeed = randomSeed
+        self.electionTicks = electionTicks
+        self.heartbeatTicks = heartbeatTicks
+        self.preVote = preVote
+        self.checkQuorum = checkQuorum
+        self.maxEntriesPerMessage = maxEntriesPerMessage
+        self.maxInflightMessages = maxInflightMessages
+        self.learnerCatchUpMargin = learnerCatchUpMargin
+        self.autoPromoteLearners = autoPromoteLearners
+    }
+
+    func validate() throws(RaftError) {
+        guard !id.isEmpty else { throw .invalidConfig("empty node id") }
+        guard heartbeatTicks >= 1 else { throw .invalidConfig("heartbeatTicks must be >= 1") }
+        guard electionTicks > heartbeatTicks else { throw .invalidConfig("electionTicks must exceed heartbeatTicks") }
+        guard maxEntriesPerMessage >= 1 else { throw .invalidConfig("maxEntriesPerMessage must be >= 1") }
+        guard maxInflightMessages >= 1 else { throw .invalidConfig("maxInflightMessages must be >= 1") }
+    }
+
+    /// A follower in pipelined replication whose match index has not moved for
+    /// this long (while entries are outstanding) is probed again: a lost
+    /// AppendEntries is otherwise only noticed when the next one is rejected.
+    var replicationStallTicks: Int { max(2 * heartbeatTicks, electionTicks / 2) }
+}
+
+/// SplitMix64: a small deterministic generator. The core draws every random
+/// choice from one of these, so a run is reproducible from its seeds.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<bound; the modulo bias is negligible for small bounds.
+    public mutating func next(below bound: UInt64) -> UInt64 {
+        precondition(bound > 0)
+        return next() % bound
+    }
+}
