@@ -53,6 +53,11 @@ let package = Package(
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus"),
         .target(name: "RaftStorage", dependencies: ["Consensus", "Durable"]),
+        // The Raft driver: ticks, persistence, gRPC transport, raft.v1 Raft and Cluster services.
+        .target(
+            name: "RaftNode",
+            dependencies: ["Consensus", "RaftStorage", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // grpc.testing interop service and client test cases.
         .target(name: "InteropKit", dependencies: ["GossipRPC", "GossipWire"]),
@@ -67,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "gossipfl",
             dependencies: [
-                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient",
+                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

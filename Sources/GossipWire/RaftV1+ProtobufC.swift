@@ -51,13 +51,14 @@ extension RaftV1.RequestVoteResponse: ProtobufCBacked {
     }
 
     init(c: Raft__V1__RequestVoteResponse) throws {
-        self.init(term: c.term, voteGranted: c.vote_granted != 0, preVote: c.pre_vote != 0)
+        self.init(term: c.term, voteGranted: c.vote_granted != 0, preVote: c.pre_vote != 0, ignored: c.ignored != 0)
     }
 
     func fill(_ c: UnsafeMutablePointer<Raft__V1__RequestVoteResponse>, in arena: CArena) {
         c.pointee.term = term
         c.pointee.vote_granted = voteGranted ? 1 : 0
         c.pointee.pre_vote = preVote ? 1 : 0
+        c.pointee.ignored = ignored ? 1 : 0
     }
 }
 
@@ -73,7 +74,8 @@ extension RaftV1.AppendEntriesRequest: ProtobufCBacked {
             prevLogIndex: c.prev_log_index,
             prevLogTerm: c.prev_log_term,
             entries: try RaftV1.Entry.decodeAll(c.entries, count: c.n_entries),
-            leaderCommit: c.leader_commit
+            leaderCommit: c.leader_commit,
+            readRound: c.read_round
         )
     }
 
@@ -84,6 +86,7 @@ extension RaftV1.AppendEntriesRequest: ProtobufCBacked {
         c.pointee.prev_log_term = prevLogTerm
         (c.pointee.n_entries, c.pointee.entries) = arena.messages(entries)
         c.pointee.leader_commit = leaderCommit
+        c.pointee.read_round = readRound
     }
 }
 
@@ -98,7 +101,10 @@ extension RaftV1.AppendEntriesResponse: ProtobufCBacked {
             success: c.success != 0,
             matchIndex: c.match_index,
             conflictIndex: c.conflict_index,
-            conflictTerm: c.conflict_term
+            conflictTerm: c.conflict_term,
+            rejectedIndex: c.rejected_index,
+            readRound: c.read_round,
+            ignored: c.ignored != 0
         )
     }
 
@@ -108,6 +114,9 @@ extension RaftV1.AppendEntriesResponse: ProtobufCBacked {
         c.pointee.match_index = matchIndex
         c.pointee.conflict_index = conflictIndex
         c.pointee.conflict_term = conflictTerm
+        c.pointee.rejected_index = rejectedIndex
+        c.pointee.read_round = readRound
+        c.pointee.ignored = ignored ? 1 : 0
     }
 }
 
@@ -124,7 +133,8 @@ extension RaftV1.InstallSnapshotRequest: ProtobufCBacked {
             lastIncludedTerm: c.last_included_term,
             offset: c.offset,
             data: decodeBytes(c.data),
-            done: c.done != 0
+            done: c.done != 0,
+            config: try RaftV1.ClusterConfig.decode(c.config)
         )
     }
 
@@ -136,6 +146,7 @@ extension RaftV1.InstallSnapshotRequest: ProtobufCBacked {
         c.pointee.offset = offset
         arena.setBytes(data, c.field(\.data))
         c.pointee.done = done ? 1 : 0
+        c.pointee.config = arena.message(config)
     }
 }
 
@@ -145,11 +156,83 @@ extension RaftV1.InstallSnapshotResponse: ProtobufCBacked {
     }
 
     init(c: Raft__V1__InstallSnapshotResponse) throws {
-        self.init(term: c.term)
+        self.init(term: c.term, matchIndex: c.match_index, ignored: c.ignored != 0)
     }
 
     func fill(_ c: UnsafeMutablePointer<Raft__V1__InstallSnapshotResponse>, in arena: CArena) {
         c.pointee.term = term
+        c.pointee.match_index = matchIndex
+        c.pointee.ignored = ignored ? 1 : 0
+    }
+}
+
+extension RaftV1.ReadIndexRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ReadIndexRequest>) { raft__v1__read_index_request__init(c) }
+
+    init(c: Raft__V1__ReadIndexRequest) throws {
+        self.init(term: c.term, fromId: try decodeString(c.from_id), context: decodeBytes(c.context))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ReadIndexRequest>, in arena: CArena) {
+        c.pointee.term = term
+        c.pointee.from_id = arena.string(fromId)
+        arena.setBytes(context, c.field(\.context))
+    }
+}
+
+extension RaftV1.ReadIndexResponse: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ReadIndexResponse>) { raft__v1__read_index_response__init(c) }
+
+    init(c: Raft__V1__ReadIndexResponse) throws {
+        self.init(term: c.term, context: decodeBytes(c.context), index: c.index, ignored: c.ignored != 0)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ReadIndexResponse>, in arena: CArena) {
+        c.pointee.term = term
+        arena.setBytes(context, c.field(\.context))
+        c.pointee.index = index
+        c.pointee.ignored = ignored ? 1 : 0
+    }
+}
+
+extension RaftV1.ClusterConfig: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ClusterConfig>) { raft__v1__cluster_config__init(c) }
+
+    init(c: Raft__V1__ClusterConfig) throws {
+        self.init(members: try RaftV1.Member.decodeAll(c.members, count: c.n_members),
+                  removed: try decodeStrings(c.removed, count: c.n_removed))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ClusterConfig>, in arena: CArena) {
+        (c.pointee.n_members, c.pointee.members) = arena.messages(members)
+        (c.pointee.n_removed, c.pointee.removed) = arena.strings(removed)
+    }
+}
+
+extension RaftV1.ProposeRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ProposeRequest>) { raft__v1__propose_request__init(c) }
+
+    init(c: Raft__V1__ProposeRequest) throws { self.init(data: decodeBytes(c.data)) }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ProposeRequest>, in arena: CArena) {
+        arena.setBytes(data, c.field(\.data))
+    }
+}
+
+extension RaftV1.ProposeResponse: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ProposeResponse>) { raft__v1__propose_response__init(c) }
+
+    init(c: Raft__V1__ProposeResponse) throws {
+        self.init(committed: c.committed != 0, index: c.index, term: c.term,
+                  leaderId: try decodeString(c.leader_id), leaderAddress: try decodeString(c.leader_address))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ProposeResponse>, in arena: CArena) {
+        c.pointee.committed = committed ? 1 : 0
+        c.pointee.index = index
+        c.pointee.term = term
+        c.pointee.leader_id = arena.string(leaderId)
+        c.pointee.leader_address = arena.string(leaderAddress)
     }
 }
 
@@ -292,7 +375,10 @@ extension RaftV1.StatusResponse: ProtobufCBacked {
             commitIndex: c.commit_index,
             appliedIndex: c.applied_index,
             members: try RaftV1.Member.decodeAll(c.members, count: c.n_members),
-            role: try decodeString(c.role)
+            role: try decodeString(c.role),
+            lastIndex: c.last_index,
+            leaderAddress: try decodeString(c.leader_address),
+            snapshotIndex: c.snapshot_index
         )
     }
 
@@ -304,5 +390,8 @@ extension RaftV1.StatusResponse: ProtobufCBacked {
         c.pointee.applied_index = appliedIndex
         (c.pointee.n_members, c.pointee.members) = arena.messages(members)
         c.pointee.role = arena.string(role)
+        c.pointee.last_index = lastIndex
+        c.pointee.leader_address = arena.string(leaderAddress)
+        c.pointee.snapshot_index = snapshotIndex
     }
 }

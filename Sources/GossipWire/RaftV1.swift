@@ -68,11 +68,14 @@ extension RaftV1 {
         public var term: UInt64
         public var voteGranted: Bool
         public var preVote: Bool
+        /// The receiver had no answer (stale or ignored request): step nothing.
+        public var ignored: Bool
 
-        public init(term: UInt64 = 0, voteGranted: Bool = false, preVote: Bool = false) {
+        public init(term: UInt64 = 0, voteGranted: Bool = false, preVote: Bool = false, ignored: Bool = false) {
             self.term = term
             self.voteGranted = voteGranted
             self.preVote = preVote
+            self.ignored = ignored
         }
     }
 
@@ -84,6 +87,8 @@ extension RaftV1 {
         public var prevLogTerm: UInt64
         public var entries: [Entry]
         public var leaderCommit: UInt64
+        /// ReadIndex confirmation round, echoed by the response.
+        public var readRound: UInt64
 
         public init(
             term: UInt64 = 0,
@@ -91,8 +96,10 @@ extension RaftV1 {
             prevLogIndex: UInt64 = 0,
             prevLogTerm: UInt64 = 0,
             entries: [Entry] = [],
-            leaderCommit: UInt64 = 0
+            leaderCommit: UInt64 = 0,
+            readRound: UInt64 = 0
         ) {
+            self.readRound = readRound
             self.term = term
             self.leaderId = leaderId
             self.prevLogIndex = prevLogIndex
@@ -110,14 +117,24 @@ extension RaftV1 {
         /// Fast backup: first index of the conflicting term and that term.
         public var conflictIndex: UInt64
         public var conflictTerm: UInt64
+        /// On failure: the prev_log_index that was rejected.
+        public var rejectedIndex: UInt64
+        public var readRound: UInt64
+        public var ignored: Bool
 
         public init(
             term: UInt64 = 0,
             success: Bool = false,
             matchIndex: UInt64 = 0,
             conflictIndex: UInt64 = 0,
-            conflictTerm: UInt64 = 0
+            conflictTerm: UInt64 = 0,
+            rejectedIndex: UInt64 = 0,
+            readRound: UInt64 = 0,
+            ignored: Bool = false
         ) {
+            self.rejectedIndex = rejectedIndex
+            self.readRound = readRound
+            self.ignored = ignored
             self.term = term
             self.success = success
             self.matchIndex = matchIndex
@@ -135,6 +152,8 @@ extension RaftV1 {
         public var offset: UInt64
         public var data: [UInt8]
         public var done: Bool
+        /// The membership the snapshot includes (first chunk only).
+        public var config: ClusterConfig?
 
         public init(
             term: UInt64 = 0,
@@ -143,8 +162,10 @@ extension RaftV1 {
             lastIncludedTerm: UInt64 = 0,
             offset: UInt64 = 0,
             data: [UInt8] = [],
-            done: Bool = false
+            done: Bool = false,
+            config: ClusterConfig? = nil
         ) {
+            self.config = config
             self.term = term
             self.leaderId = leaderId
             self.lastIncludedIndex = lastIncludedIndex
@@ -158,9 +179,55 @@ extension RaftV1 {
     /// `raft.v1.InstallSnapshotResponse`
     public struct InstallSnapshotResponse: WireMessage {
         public var term: UInt64
+        /// The follower's log matches the leader's up to here.
+        public var matchIndex: UInt64
+        public var ignored: Bool
 
-        public init(term: UInt64 = 0) {
+        public init(term: UInt64 = 0, matchIndex: UInt64 = 0, ignored: Bool = false) {
             self.term = term
+            self.matchIndex = matchIndex
+            self.ignored = ignored
+        }
+    }
+
+    /// `raft.v1.ReadIndexRequest`: a follower asks the leader to confirm a linearizable read.
+    public struct ReadIndexRequest: WireMessage {
+        public var term: UInt64
+        public var fromId: String
+        public var context: [UInt8]
+
+        public init(term: UInt64 = 0, fromId: String = "", context: [UInt8] = []) {
+            self.term = term
+            self.fromId = fromId
+            self.context = context
+        }
+    }
+
+    /// `raft.v1.ReadIndexResponse`
+    public struct ReadIndexResponse: WireMessage {
+        public var term: UInt64
+        public var context: [UInt8]
+        /// Serve the read once applied >= index.
+        public var index: UInt64
+        public var ignored: Bool
+
+        public init(term: UInt64 = 0, context: [UInt8] = [], index: UInt64 = 0, ignored: Bool = false) {
+            self.term = term
+            self.context = context
+            self.index = index
+            self.ignored = ignored
+        }
+    }
+
+    /// `raft.v1.ClusterConfig`
+    public struct ClusterConfig: WireMessage {
+        public var members: [Member]
+        /// Removed IDs never rejoin.
+        public var removed: [String]
+
+        public init(members: [Member] = [], removed: [String] = []) {
+            self.members = members
+            self.removed = removed
         }
     }
 
@@ -251,6 +318,32 @@ extension RaftV1 {
         }
     }
 
+    /// `raft.v1.ProposeRequest`: application data through the leader.
+    public struct ProposeRequest: WireMessage {
+        public var data: [UInt8]
+
+        public init(data: [UInt8] = []) { self.data = data }
+    }
+
+    /// `raft.v1.ProposeResponse`
+    public struct ProposeResponse: WireMessage {
+        /// True once the entry is committed and applied on the answering leader.
+        public var committed: Bool
+        public var index: UInt64
+        public var term: UInt64
+        /// Set when this node is not the leader: where the leader is.
+        public var leaderId: String
+        public var leaderAddress: String
+
+        public init(committed: Bool = false, index: UInt64 = 0, term: UInt64 = 0, leaderId: String = "", leaderAddress: String = "") {
+            self.committed = committed
+            self.index = index
+            self.term = term
+            self.leaderId = leaderId
+            self.leaderAddress = leaderAddress
+        }
+    }
+
     /// `raft.v1.StatusRequest`
     public struct StatusRequest: WireMessage {
         public var linearizable: Bool
@@ -269,6 +362,9 @@ extension RaftV1 {
         public var appliedIndex: UInt64
         public var members: [Member]
         public var role: String
+        public var lastIndex: UInt64
+        public var leaderAddress: String
+        public var snapshotIndex: UInt64
 
         public init(
             nodeId: String = "",
@@ -277,8 +373,14 @@ extension RaftV1 {
             commitIndex: UInt64 = 0,
             appliedIndex: UInt64 = 0,
             members: [Member] = [],
-            role: String = ""
+            role: String = "",
+            lastIndex: UInt64 = 0,
+            leaderAddress: String = "",
+            snapshotIndex: UInt64 = 0
         ) {
+            self.lastIndex = lastIndex
+            self.leaderAddress = leaderAddress
+            self.snapshotIndex = snapshotIndex
             self.nodeId = nodeId
             self.term = term
             self.leaderId = leaderId

@@ -260,6 +260,40 @@ private let raftCases: [GoldenCase] = [
         value: RaftV1.StatusResponse(
             nodeId: "n1", term: 11, leaderId: "n1", commitIndex: 99, appliedIndex: 98, members: members,
             role: "leader")),
+    // Fields and messages added with the driver.
+    .init(name: "raft_request_vote_response_ignored", value: RaftV1.RequestVoteResponse(term: 5, ignored: true)),
+    .init(
+        name: "raft_append_entries_request_read_round",
+        value: RaftV1.AppendEntriesRequest(
+            term: 6, leaderId: "n1", prevLogIndex: 10, prevLogTerm: 5, leaderCommit: 10, readRound: (1 << 50) + 3)),
+    .init(
+        name: "raft_append_entries_response_rejected",
+        value: RaftV1.AppendEntriesResponse(
+            term: 6, success: false, conflictIndex: 4, conflictTerm: 2, rejectedIndex: 10, readRound: 7, ignored: true)),
+    .init(
+        name: "raft_install_snapshot_request_config",
+        value: RaftV1.InstallSnapshotRequest(
+            term: 9, leaderId: "n1", lastIncludedIndex: 1000, lastIncludedTerm: 8, data: pattern(16),
+            config: RaftV1.ClusterConfig(members: members, removed: ["n0", "n9"]))),
+    .init(
+        name: "raft_install_snapshot_response_match",
+        value: RaftV1.InstallSnapshotResponse(term: 9, matchIndex: 1000, ignored: true)),
+    .init(
+        name: "raft_read_index_request",
+        value: RaftV1.ReadIndexRequest(term: 12, fromId: "n2", context: Array("n2".utf8) + [1, 0])),
+    .init(
+        name: "raft_read_index_response",
+        value: RaftV1.ReadIndexResponse(term: 12, context: Array("n2".utf8) + [1, 0], index: 1 << 33, ignored: true)),
+    .init(name: "raft_cluster_config", value: RaftV1.ClusterConfig(members: members, removed: ["n0"])),
+    .init(name: "raft_propose_request", value: RaftV1.ProposeRequest(data: pattern(100))),
+    .init(
+        name: "raft_propose_response",
+        value: RaftV1.ProposeResponse(committed: true, index: 77, term: 4, leaderId: "n1", leaderAddress: "10.0.0.1:7000")),
+    .init(
+        name: "raft_status_response_full",
+        value: RaftV1.StatusResponse(
+            nodeId: "n2", term: 11, leaderId: "n1", commitIndex: 99, appliedIndex: 98, members: members,
+            role: "follower", lastIndex: 120, leaderAddress: "10.0.0.1:7000", snapshotIndex: 64)),
 ]
 
 private let gossipCases: [GoldenCase] = [

@@ -227,6 +227,30 @@ def samples() -> dict[str, bytes]:
         "raft_status_response": raft.StatusResponse(
             node_id="n1", term=11, leader_id="n1", commit_index=99, applied_index=98,
             members=members, role="leader"),
+        # raft.v1 fields and messages added with the driver
+        "raft_request_vote_response_ignored": raft.RequestVoteResponse(term=5, ignored=True),
+        "raft_append_entries_request_read_round": raft.AppendEntriesRequest(
+            term=6, leader_id="n1", prev_log_index=10, prev_log_term=5, leader_commit=10,
+            read_round=2**50 + 3),
+        "raft_append_entries_response_rejected": raft.AppendEntriesResponse(
+            term=6, success=False, conflict_index=4, conflict_term=2, rejected_index=10,
+            read_round=7, ignored=True),
+        "raft_install_snapshot_request_config": raft.InstallSnapshotRequest(
+            term=9, leader_id="n1", last_included_index=1000, last_included_term=8,
+            data=pattern(16), config=raft.ClusterConfig(members=members, removed=["n0", "n9"])),
+        "raft_install_snapshot_response_match": raft.InstallSnapshotResponse(
+            term=9, match_index=1000, ignored=True),
+        "raft_read_index_request": raft.ReadIndexRequest(term=12, from_id="n2", context=b"n2\x01\x00"),
+        "raft_read_index_response": raft.ReadIndexResponse(
+            term=12, context=b"n2\x01\x00", index=2**33, ignored=True),
+        "raft_cluster_config": raft.ClusterConfig(members=members, removed=["n0"]),
+        "raft_propose_request": raft.ProposeRequest(data=pattern(100)),
+        "raft_propose_response": raft.ProposeResponse(
+            committed=True, index=77, term=4, leader_id="n1", leader_address="10.0.0.1:7000"),
+        "raft_status_response_full": raft.StatusResponse(
+            node_id="n2", term=11, leader_id="n1", commit_index=99, applied_index=98,
+            members=members, role="follower", last_index=120, leader_address="10.0.0.1:7000",
+            snapshot_index=64),
 
         # gossip.v1
         "gossip_tensor_shape": gossip.TensorShape(name="conv1.weight", dims=[64, 3, 7, 7, 2**32 - 1]),

@@ -22,6 +22,9 @@ typedef struct Raft__V1__AppendEntriesRequest Raft__V1__AppendEntriesRequest;
 typedef struct Raft__V1__AppendEntriesResponse Raft__V1__AppendEntriesResponse;
 typedef struct Raft__V1__InstallSnapshotRequest Raft__V1__InstallSnapshotRequest;
 typedef struct Raft__V1__InstallSnapshotResponse Raft__V1__InstallSnapshotResponse;
+typedef struct Raft__V1__ReadIndexRequest Raft__V1__ReadIndexRequest;
+typedef struct Raft__V1__ReadIndexResponse Raft__V1__ReadIndexResponse;
+typedef struct Raft__V1__ClusterConfig Raft__V1__ClusterConfig;
 typedef struct Raft__V1__TimeoutNowRequest Raft__V1__TimeoutNowRequest;
 typedef struct Raft__V1__TimeoutNowResponse Raft__V1__TimeoutNowResponse;
 typedef struct Raft__V1__Member Raft__V1__Member;
@@ -29,6 +32,8 @@ typedef struct Raft__V1__JoinRequest Raft__V1__JoinRequest;
 typedef struct Raft__V1__JoinResponse Raft__V1__JoinResponse;
 typedef struct Raft__V1__LeaveRequest Raft__V1__LeaveRequest;
 typedef struct Raft__V1__LeaveResponse Raft__V1__LeaveResponse;
+typedef struct Raft__V1__ProposeRequest Raft__V1__ProposeRequest;
+typedef struct Raft__V1__ProposeResponse Raft__V1__ProposeResponse;
 typedef struct Raft__V1__StatusRequest Raft__V1__StatusRequest;
 typedef struct Raft__V1__StatusResponse Raft__V1__StatusResponse;
 
@@ -81,10 +86,11 @@ struct  Raft__V1__RequestVoteResponse
   uint64_t term;
   protobuf_c_boolean vote_granted;
   protobuf_c_boolean pre_vote;
+  protobuf_c_boolean ignored;
 };
 #define RAFT__V1__REQUEST_VOTE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__request_vote_response__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 struct  Raft__V1__AppendEntriesRequest
@@ -97,10 +103,14 @@ struct  Raft__V1__AppendEntriesRequest
   size_t n_entries;
   Raft__V1__Entry **entries;
   uint64_t leader_commit;
+  /*
+   * ReadIndex confirmation round, echoed by the response.
+   */
+  uint64_t read_round;
 };
 #define RAFT__V1__APPEND_ENTRIES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__append_entries_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Raft__V1__AppendEntriesResponse
@@ -114,10 +124,16 @@ struct  Raft__V1__AppendEntriesResponse
    */
   uint64_t conflict_index;
   uint64_t conflict_term;
+  /*
+   * On failure: the prev_log_index that was rejected.
+   */
+  uint64_t rejected_index;
+  uint64_t read_round;
+  protobuf_c_boolean ignored;
 };
 #define RAFT__V1__APPEND_ENTRIES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__append_entries_response__descriptor) \
-    , 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Raft__V1__InstallSnapshotRequest
@@ -130,20 +146,76 @@ struct  Raft__V1__InstallSnapshotRequest
   uint64_t offset;
   ProtobufCBinaryData data;
   protobuf_c_boolean done;
+  /*
+   * The membership the snapshot includes (first chunk only).
+   */
+  Raft__V1__ClusterConfig *config;
 };
 #define RAFT__V1__INSTALL_SNAPSHOT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__install_snapshot_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, {0,NULL}, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, {0,NULL}, 0, NULL }
 
 
 struct  Raft__V1__InstallSnapshotResponse
 {
   ProtobufCMessage base;
   uint64_t term;
+  /*
+   * The follower's log matches the leader's up to here.
+   */
+  uint64_t match_index;
+  protobuf_c_boolean ignored;
 };
 #define RAFT__V1__INSTALL_SNAPSHOT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__install_snapshot_response__descriptor) \
-    , 0 }
+    , 0, 0, 0 }
+
+
+/*
+ * A follower asks the leader to confirm a linearizable read.
+ */
+struct  Raft__V1__ReadIndexRequest
+{
+  ProtobufCMessage base;
+  uint64_t term;
+  char *from_id;
+  ProtobufCBinaryData context;
+};
+#define RAFT__V1__READ_INDEX_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__read_index_request__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, {0,NULL} }
+
+
+struct  Raft__V1__ReadIndexResponse
+{
+  ProtobufCMessage base;
+  uint64_t term;
+  ProtobufCBinaryData context;
+  /*
+   * Serve the read once applied >= index.
+   */
+  uint64_t index;
+  protobuf_c_boolean ignored;
+};
+#define RAFT__V1__READ_INDEX_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__read_index_response__descriptor) \
+    , 0, {0,NULL}, 0, 0 }
+
+
+struct  Raft__V1__ClusterConfig
+{
+  ProtobufCMessage base;
+  size_t n_members;
+  Raft__V1__Member **members;
+  /*
+   * Removed IDs never rejoin.
+   */
+  size_t n_removed;
+  char **removed;
+};
+#define RAFT__V1__CLUSTER_CONFIG__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__cluster_config__descriptor) \
+    , 0,NULL, 0,NULL }
 
 
 struct  Raft__V1__TimeoutNowRequest
@@ -229,9 +301,45 @@ struct  Raft__V1__LeaveResponse
     , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Appends application data (e.g. a training-round decision) through the leader.
+ */
+struct  Raft__V1__ProposeRequest
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData data;
+};
+#define RAFT__V1__PROPOSE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__propose_request__descriptor) \
+    , {0,NULL} }
+
+
+struct  Raft__V1__ProposeResponse
+{
+  ProtobufCMessage base;
+  /*
+   * True once the entry is committed and applied on the answering leader.
+   */
+  protobuf_c_boolean committed;
+  uint64_t index;
+  uint64_t term;
+  /*
+   * Set when this node is not the leader: where the leader is.
+   */
+  char *leader_id;
+  char *leader_address;
+};
+#define RAFT__V1__PROPOSE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__propose_response__descriptor) \
+    , 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 struct  Raft__V1__StatusRequest
 {
   ProtobufCMessage base;
+  /*
+   * Confirm with a quorum (ReadIndex) before answering.
+   */
   protobuf_c_boolean linearizable;
 };
 #define RAFT__V1__STATUS_REQUEST__INIT \
@@ -250,10 +358,13 @@ struct  Raft__V1__StatusResponse
   size_t n_members;
   Raft__V1__Member **members;
   char *role;
+  uint64_t last_index;
+  char *leader_address;
+  uint64_t snapshot_index;
 };
 #define RAFT__V1__STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__status_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /* Raft__V1__Entry methods */
@@ -389,6 +500,63 @@ Raft__V1__InstallSnapshotResponse *
 void   raft__v1__install_snapshot_response__free_unpacked
                      (Raft__V1__InstallSnapshotResponse *message,
                       ProtobufCAllocator *allocator);
+/* Raft__V1__ReadIndexRequest methods */
+void   raft__v1__read_index_request__init
+                     (Raft__V1__ReadIndexRequest         *message);
+size_t raft__v1__read_index_request__get_packed_size
+                     (const Raft__V1__ReadIndexRequest   *message);
+size_t raft__v1__read_index_request__pack
+                     (const Raft__V1__ReadIndexRequest   *message,
+                      uint8_t             *out);
+size_t raft__v1__read_index_request__pack_to_buffer
+                     (const Raft__V1__ReadIndexRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ReadIndexRequest *
+       raft__v1__read_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__read_index_request__free_unpacked
+                     (Raft__V1__ReadIndexRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Raft__V1__ReadIndexResponse methods */
+void   raft__v1__read_index_response__init
+                     (Raft__V1__ReadIndexResponse         *message);
+size_t raft__v1__read_index_response__get_packed_size
+                     (const Raft__V1__ReadIndexResponse   *message);
+size_t raft__v1__read_index_response__pack
+                     (const Raft__V1__ReadIndexResponse   *message,
+                      uint8_t             *out);
+size_t raft__v1__read_index_response__pack_to_buffer
+                     (const Raft__V1__ReadIndexResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ReadIndexResponse *
+       raft__v1__read_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__read_index_response__free_unpacked
+                     (Raft__V1__ReadIndexResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Raft__V1__ClusterConfig methods */
+void   raft__v1__cluster_config__init
+                     (Raft__V1__ClusterConfig         *message);
+size_t raft__v1__cluster_config__get_packed_size
+                     (const Raft__V1__ClusterConfig   *message);
+size_t raft__v1__cluster_config__pack
+                     (const Raft__V1__ClusterConfig   *message,
+                      uint8_t             *out);
+size_t raft__v1__cluster_config__pack_to_buffer
+                     (const Raft__V1__ClusterConfig   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ClusterConfig *
+       raft__v1__cluster_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__cluster_config__free_unpacked
+                     (Raft__V1__ClusterConfig *message,
+                      ProtobufCAllocator *allocator);
 /* Raft__V1__TimeoutNowRequest methods */
 void   raft__v1__timeout_now_request__init
                      (Raft__V1__TimeoutNowRequest         *message);
@@ -522,6 +690,44 @@ Raft__V1__LeaveResponse *
 void   raft__v1__leave_response__free_unpacked
                      (Raft__V1__LeaveResponse *message,
                       ProtobufCAllocator *allocator);
+/* Raft__V1__ProposeRequest methods */
+void   raft__v1__propose_request__init
+                     (Raft__V1__ProposeRequest         *message);
+size_t raft__v1__propose_request__get_packed_size
+                     (const Raft__V1__ProposeRequest   *message);
+size_t raft__v1__propose_request__pack
+                     (const Raft__V1__ProposeRequest   *message,
+                      uint8_t             *out);
+size_t raft__v1__propose_request__pack_to_buffer
+                     (const Raft__V1__ProposeRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ProposeRequest *
+       raft__v1__propose_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__propose_request__free_unpacked
+                     (Raft__V1__ProposeRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Raft__V1__ProposeResponse methods */
+void   raft__v1__propose_response__init
+                     (Raft__V1__ProposeResponse         *message);
+size_t raft__v1__propose_response__get_packed_size
+                     (const Raft__V1__ProposeResponse   *message);
+size_t raft__v1__propose_response__pack
+                     (const Raft__V1__ProposeResponse   *message,
+                      uint8_t             *out);
+size_t raft__v1__propose_response__pack_to_buffer
+                     (const Raft__V1__ProposeResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ProposeResponse *
+       raft__v1__propose_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__propose_response__free_unpacked
+                     (Raft__V1__ProposeResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Raft__V1__StatusRequest methods */
 void   raft__v1__status_request__init
                      (Raft__V1__StatusRequest         *message);
@@ -583,6 +789,15 @@ typedef void (*Raft__V1__InstallSnapshotRequest_Closure)
 typedef void (*Raft__V1__InstallSnapshotResponse_Closure)
                  (const Raft__V1__InstallSnapshotResponse *message,
                   void *closure_data);
+typedef void (*Raft__V1__ReadIndexRequest_Closure)
+                 (const Raft__V1__ReadIndexRequest *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ReadIndexResponse_Closure)
+                 (const Raft__V1__ReadIndexResponse *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ClusterConfig_Closure)
+                 (const Raft__V1__ClusterConfig *message,
+                  void *closure_data);
 typedef void (*Raft__V1__TimeoutNowRequest_Closure)
                  (const Raft__V1__TimeoutNowRequest *message,
                   void *closure_data);
@@ -603,6 +818,12 @@ typedef void (*Raft__V1__LeaveRequest_Closure)
                   void *closure_data);
 typedef void (*Raft__V1__LeaveResponse_Closure)
                  (const Raft__V1__LeaveResponse *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ProposeRequest_Closure)
+                 (const Raft__V1__ProposeRequest *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ProposeResponse_Closure)
+                 (const Raft__V1__ProposeResponse *message,
                   void *closure_data);
 typedef void (*Raft__V1__StatusRequest_Closure)
                  (const Raft__V1__StatusRequest *message,
@@ -633,6 +854,10 @@ struct Raft__V1__Raft_Service
                       const Raft__V1__TimeoutNowRequest *input,
                       Raft__V1__TimeoutNowResponse_Closure closure,
                       void *closure_data);
+  void (*read_index)(Raft__V1__Raft_Service *service,
+                     const Raft__V1__ReadIndexRequest *input,
+                     Raft__V1__ReadIndexResponse_Closure closure,
+                     void *closure_data);
 };
 typedef void (*Raft__V1__Raft_ServiceDestroy)(Raft__V1__Raft_Service *);
 void raft__v1__raft__init (Raft__V1__Raft_Service *service,
@@ -644,7 +869,8 @@ void raft__v1__raft__init (Raft__V1__Raft_Service *service,
       function_prefix__ ## request_vote,\
       function_prefix__ ## append_entries,\
       function_prefix__ ## install_snapshot,\
-      function_prefix__ ## timeout_now  }
+      function_prefix__ ## timeout_now,\
+      function_prefix__ ## read_index  }
 void raft__v1__raft__request_vote(ProtobufCService *service,
                                   const Raft__V1__RequestVoteRequest *input,
                                   Raft__V1__RequestVoteResponse_Closure closure,
@@ -661,6 +887,10 @@ void raft__v1__raft__timeout_now(ProtobufCService *service,
                                  const Raft__V1__TimeoutNowRequest *input,
                                  Raft__V1__TimeoutNowResponse_Closure closure,
                                  void *closure_data);
+void raft__v1__raft__read_index(ProtobufCService *service,
+                                const Raft__V1__ReadIndexRequest *input,
+                                Raft__V1__ReadIndexResponse_Closure closure,
+                                void *closure_data);
 typedef struct Raft__V1__Cluster_Service Raft__V1__Cluster_Service;
 struct Raft__V1__Cluster_Service
 {
@@ -677,6 +907,10 @@ struct Raft__V1__Cluster_Service
                  const Raft__V1__StatusRequest *input,
                  Raft__V1__StatusResponse_Closure closure,
                  void *closure_data);
+  void (*propose)(Raft__V1__Cluster_Service *service,
+                  const Raft__V1__ProposeRequest *input,
+                  Raft__V1__ProposeResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Raft__V1__Cluster_ServiceDestroy)(Raft__V1__Cluster_Service *);
 void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
@@ -687,7 +921,8 @@ void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
     { RAFT__V1__CLUSTER__BASE_INIT,\
       function_prefix__ ## join,\
       function_prefix__ ## leave,\
-      function_prefix__ ## status  }
+      function_prefix__ ## status,\
+      function_prefix__ ## propose  }
 void raft__v1__cluster__join(ProtobufCService *service,
                              const Raft__V1__JoinRequest *input,
                              Raft__V1__JoinResponse_Closure closure,
@@ -700,6 +935,10 @@ void raft__v1__cluster__status(ProtobufCService *service,
                                const Raft__V1__StatusRequest *input,
                                Raft__V1__StatusResponse_Closure closure,
                                void *closure_data);
+void raft__v1__cluster__propose(ProtobufCService *service,
+                                const Raft__V1__ProposeRequest *input,
+                                Raft__V1__ProposeResponse_Closure closure,
+                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -711,6 +950,9 @@ extern const ProtobufCMessageDescriptor raft__v1__append_entries_request__descri
 extern const ProtobufCMessageDescriptor raft__v1__append_entries_response__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__install_snapshot_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__install_snapshot_response__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__read_index_request__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__read_index_response__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__cluster_config__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__timeout_now_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__timeout_now_response__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__member__descriptor;
@@ -718,6 +960,8 @@ extern const ProtobufCMessageDescriptor raft__v1__join_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__join_response__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__leave_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__leave_response__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__propose_request__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__propose_response__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__status_response__descriptor;
 extern const ProtobufCServiceDescriptor raft__v1__raft__descriptor;

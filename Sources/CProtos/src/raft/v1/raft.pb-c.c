@@ -322,6 +322,141 @@ void   raft__v1__install_snapshot_response__free_unpacked
   assert(message->base.descriptor == &raft__v1__install_snapshot_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   raft__v1__read_index_request__init
+                     (Raft__V1__ReadIndexRequest         *message)
+{
+  static const Raft__V1__ReadIndexRequest init_value = RAFT__V1__READ_INDEX_REQUEST__INIT;
+  *message = init_value;
+}
+size_t raft__v1__read_index_request__get_packed_size
+                     (const Raft__V1__ReadIndexRequest *message)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__read_index_request__pack
+                     (const Raft__V1__ReadIndexRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__read_index_request__pack_to_buffer
+                     (const Raft__V1__ReadIndexRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ReadIndexRequest *
+       raft__v1__read_index_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ReadIndexRequest *)
+     protobuf_c_message_unpack (&raft__v1__read_index_request__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__read_index_request__free_unpacked
+                     (Raft__V1__ReadIndexRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__read_index_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   raft__v1__read_index_response__init
+                     (Raft__V1__ReadIndexResponse         *message)
+{
+  static const Raft__V1__ReadIndexResponse init_value = RAFT__V1__READ_INDEX_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t raft__v1__read_index_response__get_packed_size
+                     (const Raft__V1__ReadIndexResponse *message)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__read_index_response__pack
+                     (const Raft__V1__ReadIndexResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__read_index_response__pack_to_buffer
+                     (const Raft__V1__ReadIndexResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__read_index_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ReadIndexResponse *
+       raft__v1__read_index_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ReadIndexResponse *)
+     protobuf_c_message_unpack (&raft__v1__read_index_response__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__read_index_response__free_unpacked
+                     (Raft__V1__ReadIndexResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__read_index_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   raft__v1__cluster_config__init
+                     (Raft__V1__ClusterConfig         *message)
+{
+  static const Raft__V1__ClusterConfig init_value = RAFT__V1__CLUSTER_CONFIG__INIT;
+  *message = init_value;
+}
+size_t raft__v1__cluster_config__get_packed_size
+                     (const Raft__V1__ClusterConfig *message)
+{
+  assert(message->base.descriptor == &raft__v1__cluster_config__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__cluster_config__pack
+                     (const Raft__V1__ClusterConfig *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__cluster_config__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__cluster_config__pack_to_buffer
+                     (const Raft__V1__ClusterConfig *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__cluster_config__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ClusterConfig *
+       raft__v1__cluster_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ClusterConfig *)
+     protobuf_c_message_unpack (&raft__v1__cluster_config__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__cluster_config__free_unpacked
+                     (Raft__V1__ClusterConfig *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__cluster_config__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   raft__v1__timeout_now_request__init
                      (Raft__V1__TimeoutNowRequest         *message)
 {
@@ -637,6 +772,96 @@ void   raft__v1__leave_response__free_unpacked
   assert(message->base.descriptor == &raft__v1__leave_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   raft__v1__propose_request__init
+                     (Raft__V1__ProposeRequest         *message)
+{
+  static const Raft__V1__ProposeRequest init_value = RAFT__V1__PROPOSE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t raft__v1__propose_request__get_packed_size
+                     (const Raft__V1__ProposeRequest *message)
+{
+  assert(message->base.descriptor == &raft__v1__propose_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__propose_request__pack
+                     (const Raft__V1__ProposeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__propose_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__propose_request__pack_to_buffer
+                     (const Raft__V1__ProposeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__propose_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ProposeRequest *
+       raft__v1__propose_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ProposeRequest *)
+     protobuf_c_message_unpack (&raft__v1__propose_request__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__propose_request__free_unpacked
+                     (Raft__V1__ProposeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__propose_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   raft__v1__propose_response__init
+                     (Raft__V1__ProposeResponse         *message)
+{
+  static const Raft__V1__ProposeResponse init_value = RAFT__V1__PROPOSE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t raft__v1__propose_response__get_packed_size
+                     (const Raft__V1__ProposeResponse *message)
+{
+  assert(message->base.descriptor == &raft__v1__propose_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__propose_response__pack
+                     (const Raft__V1__ProposeResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__propose_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__propose_response__pack_to_buffer
+                     (const Raft__V1__ProposeResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__propose_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ProposeResponse *
+       raft__v1__propose_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ProposeResponse *)
+     protobuf_c_message_unpack (&raft__v1__propose_response__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__propose_response__free_unpacked
+                     (Raft__V1__ProposeResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__propose_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   raft__v1__status_request__init
                      (Raft__V1__StatusRequest         *message)
 {
@@ -907,7 +1132,7 @@ const ProtobufCMessageDescriptor raft__v1__request_vote_request__descriptor =
   (ProtobufCMessageInit) raft__v1__request_vote_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__request_vote_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor raft__v1__request_vote_response__field_descriptors[4] =
 {
   {
     "term",
@@ -945,8 +1170,21 @@ static const ProtobufCFieldDescriptor raft__v1__request_vote_response__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ignored",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__RequestVoteResponse, ignored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__request_vote_response__field_indices_by_name[] = {
+  3,   /* field[3] = ignored */
   2,   /* field[2] = pre_vote */
   0,   /* field[0] = term */
   1,   /* field[1] = vote_granted */
@@ -954,7 +1192,7 @@ static const unsigned raft__v1__request_vote_response__field_indices_by_name[] =
 static const ProtobufCIntRange raft__v1__request_vote_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor raft__v1__request_vote_response__descriptor =
 {
@@ -964,14 +1202,14 @@ const ProtobufCMessageDescriptor raft__v1__request_vote_response__descriptor =
   "Raft__V1__RequestVoteResponse",
   "raft.v1",
   sizeof(Raft__V1__RequestVoteResponse),
-  3,
+  4,
   raft__v1__request_vote_response__field_descriptors,
   raft__v1__request_vote_response__field_indices_by_name,
   1,  raft__v1__request_vote_response__number_ranges,
   (ProtobufCMessageInit) raft__v1__request_vote_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__append_entries_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor raft__v1__append_entries_request__field_descriptors[7] =
 {
   {
     "term",
@@ -1045,6 +1283,18 @@ static const ProtobufCFieldDescriptor raft__v1__append_entries_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "read_round",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__AppendEntriesRequest, read_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__append_entries_request__field_indices_by_name[] = {
   4,   /* field[4] = entries */
@@ -1052,12 +1302,13 @@ static const unsigned raft__v1__append_entries_request__field_indices_by_name[] 
   1,   /* field[1] = leader_id */
   2,   /* field[2] = prev_log_index */
   3,   /* field[3] = prev_log_term */
+  6,   /* field[6] = read_round */
   0,   /* field[0] = term */
 };
 static const ProtobufCIntRange raft__v1__append_entries_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor raft__v1__append_entries_request__descriptor =
 {
@@ -1067,14 +1318,14 @@ const ProtobufCMessageDescriptor raft__v1__append_entries_request__descriptor =
   "Raft__V1__AppendEntriesRequest",
   "raft.v1",
   sizeof(Raft__V1__AppendEntriesRequest),
-  6,
+  7,
   raft__v1__append_entries_request__field_descriptors,
   raft__v1__append_entries_request__field_indices_by_name,
   1,  raft__v1__append_entries_request__number_ranges,
   (ProtobufCMessageInit) raft__v1__append_entries_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__append_entries_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor raft__v1__append_entries_response__field_descriptors[8] =
 {
   {
     "term",
@@ -1136,18 +1387,57 @@ static const ProtobufCFieldDescriptor raft__v1__append_entries_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rejected_index",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__AppendEntriesResponse, rejected_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "read_round",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__AppendEntriesResponse, read_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ignored",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__AppendEntriesResponse, ignored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__append_entries_response__field_indices_by_name[] = {
   3,   /* field[3] = conflict_index */
   4,   /* field[4] = conflict_term */
+  7,   /* field[7] = ignored */
   2,   /* field[2] = match_index */
+  6,   /* field[6] = read_round */
+  5,   /* field[5] = rejected_index */
   1,   /* field[1] = success */
   0,   /* field[0] = term */
 };
 static const ProtobufCIntRange raft__v1__append_entries_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor raft__v1__append_entries_response__descriptor =
 {
@@ -1157,14 +1447,14 @@ const ProtobufCMessageDescriptor raft__v1__append_entries_response__descriptor =
   "Raft__V1__AppendEntriesResponse",
   "raft.v1",
   sizeof(Raft__V1__AppendEntriesResponse),
-  5,
+  8,
   raft__v1__append_entries_response__field_descriptors,
   raft__v1__append_entries_response__field_indices_by_name,
   1,  raft__v1__append_entries_response__number_ranges,
   (ProtobufCMessageInit) raft__v1__append_entries_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__install_snapshot_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor raft__v1__install_snapshot_request__field_descriptors[8] =
 {
   {
     "term",
@@ -1250,8 +1540,21 @@ static const ProtobufCFieldDescriptor raft__v1__install_snapshot_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "config",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__InstallSnapshotRequest, config),
+    &raft__v1__cluster_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__install_snapshot_request__field_indices_by_name[] = {
+  7,   /* field[7] = config */
   5,   /* field[5] = data */
   6,   /* field[6] = done */
   2,   /* field[2] = last_included_index */
@@ -1263,7 +1566,7 @@ static const unsigned raft__v1__install_snapshot_request__field_indices_by_name[
 static const ProtobufCIntRange raft__v1__install_snapshot_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor raft__v1__install_snapshot_request__descriptor =
 {
@@ -1273,14 +1576,14 @@ const ProtobufCMessageDescriptor raft__v1__install_snapshot_request__descriptor 
   "Raft__V1__InstallSnapshotRequest",
   "raft.v1",
   sizeof(Raft__V1__InstallSnapshotRequest),
-  7,
+  8,
   raft__v1__install_snapshot_request__field_descriptors,
   raft__v1__install_snapshot_request__field_indices_by_name,
   1,  raft__v1__install_snapshot_request__number_ranges,
   (ProtobufCMessageInit) raft__v1__install_snapshot_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__install_snapshot_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor raft__v1__install_snapshot_response__field_descriptors[3] =
 {
   {
     "term",
@@ -1294,14 +1597,40 @@ static const ProtobufCFieldDescriptor raft__v1__install_snapshot_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "match_index",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__InstallSnapshotResponse, match_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ignored",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__InstallSnapshotResponse, ignored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__install_snapshot_response__field_indices_by_name[] = {
+  2,   /* field[2] = ignored */
+  1,   /* field[1] = match_index */
   0,   /* field[0] = term */
 };
 static const ProtobufCIntRange raft__v1__install_snapshot_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor raft__v1__install_snapshot_response__descriptor =
 {
@@ -1311,11 +1640,203 @@ const ProtobufCMessageDescriptor raft__v1__install_snapshot_response__descriptor
   "Raft__V1__InstallSnapshotResponse",
   "raft.v1",
   sizeof(Raft__V1__InstallSnapshotResponse),
-  1,
+  3,
   raft__v1__install_snapshot_response__field_descriptors,
   raft__v1__install_snapshot_response__field_indices_by_name,
   1,  raft__v1__install_snapshot_response__number_ranges,
   (ProtobufCMessageInit) raft__v1__install_snapshot_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor raft__v1__read_index_request__field_descriptors[3] =
+{
+  {
+    "term",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexRequest, term),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexRequest, from_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexRequest, context),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__read_index_request__field_indices_by_name[] = {
+  2,   /* field[2] = context */
+  1,   /* field[1] = from_id */
+  0,   /* field[0] = term */
+};
+static const ProtobufCIntRange raft__v1__read_index_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor raft__v1__read_index_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ReadIndexRequest",
+  "ReadIndexRequest",
+  "Raft__V1__ReadIndexRequest",
+  "raft.v1",
+  sizeof(Raft__V1__ReadIndexRequest),
+  3,
+  raft__v1__read_index_request__field_descriptors,
+  raft__v1__read_index_request__field_indices_by_name,
+  1,  raft__v1__read_index_request__number_ranges,
+  (ProtobufCMessageInit) raft__v1__read_index_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor raft__v1__read_index_response__field_descriptors[4] =
+{
+  {
+    "term",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexResponse, term),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexResponse, context),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "index",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexResponse, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ignored",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadIndexResponse, ignored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__read_index_response__field_indices_by_name[] = {
+  1,   /* field[1] = context */
+  3,   /* field[3] = ignored */
+  2,   /* field[2] = index */
+  0,   /* field[0] = term */
+};
+static const ProtobufCIntRange raft__v1__read_index_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor raft__v1__read_index_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ReadIndexResponse",
+  "ReadIndexResponse",
+  "Raft__V1__ReadIndexResponse",
+  "raft.v1",
+  sizeof(Raft__V1__ReadIndexResponse),
+  4,
+  raft__v1__read_index_response__field_descriptors,
+  raft__v1__read_index_response__field_indices_by_name,
+  1,  raft__v1__read_index_response__number_ranges,
+  (ProtobufCMessageInit) raft__v1__read_index_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor raft__v1__cluster_config__field_descriptors[2] =
+{
+  {
+    "members",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Raft__V1__ClusterConfig, n_members),
+    offsetof(Raft__V1__ClusterConfig, members),
+    &raft__v1__member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "removed",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Raft__V1__ClusterConfig, n_removed),
+    offsetof(Raft__V1__ClusterConfig, removed),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__cluster_config__field_indices_by_name[] = {
+  0,   /* field[0] = members */
+  1,   /* field[1] = removed */
+};
+static const ProtobufCIntRange raft__v1__cluster_config__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor raft__v1__cluster_config__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ClusterConfig",
+  "ClusterConfig",
+  "Raft__V1__ClusterConfig",
+  "raft.v1",
+  sizeof(Raft__V1__ClusterConfig),
+  2,
+  raft__v1__cluster_config__field_descriptors,
+  raft__v1__cluster_config__field_indices_by_name,
+  1,  raft__v1__cluster_config__number_ranges,
+  (ProtobufCMessageInit) raft__v1__cluster_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor raft__v1__timeout_now_request__field_descriptors[2] =
@@ -1701,6 +2222,134 @@ const ProtobufCMessageDescriptor raft__v1__leave_response__descriptor =
   (ProtobufCMessageInit) raft__v1__leave_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor raft__v1__propose_request__field_descriptors[1] =
+{
+  {
+    "data",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeRequest, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__propose_request__field_indices_by_name[] = {
+  0,   /* field[0] = data */
+};
+static const ProtobufCIntRange raft__v1__propose_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor raft__v1__propose_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ProposeRequest",
+  "ProposeRequest",
+  "Raft__V1__ProposeRequest",
+  "raft.v1",
+  sizeof(Raft__V1__ProposeRequest),
+  1,
+  raft__v1__propose_request__field_descriptors,
+  raft__v1__propose_request__field_indices_by_name,
+  1,  raft__v1__propose_request__number_ranges,
+  (ProtobufCMessageInit) raft__v1__propose_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor raft__v1__propose_response__field_descriptors[5] =
+{
+  {
+    "committed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeResponse, committed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "index",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeResponse, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "term",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeResponse, term),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "leader_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeResponse, leader_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "leader_address",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ProposeResponse, leader_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__propose_response__field_indices_by_name[] = {
+  0,   /* field[0] = committed */
+  1,   /* field[1] = index */
+  4,   /* field[4] = leader_address */
+  3,   /* field[3] = leader_id */
+  2,   /* field[2] = term */
+};
+static const ProtobufCIntRange raft__v1__propose_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor raft__v1__propose_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ProposeResponse",
+  "ProposeResponse",
+  "Raft__V1__ProposeResponse",
+  "raft.v1",
+  sizeof(Raft__V1__ProposeResponse),
+  5,
+  raft__v1__propose_response__field_descriptors,
+  raft__v1__propose_response__field_indices_by_name,
+  1,  raft__v1__propose_response__number_ranges,
+  (ProtobufCMessageInit) raft__v1__propose_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor raft__v1__status_request__field_descriptors[1] =
 {
   {
@@ -1739,7 +2388,7 @@ const ProtobufCMessageDescriptor raft__v1__status_request__descriptor =
   (ProtobufCMessageInit) raft__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor raft__v1__status_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor raft__v1__status_response__field_descriptors[10] =
 {
   {
     "node_id",
@@ -1825,20 +2474,59 @@ static const ProtobufCFieldDescriptor raft__v1__status_response__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_index",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__StatusResponse, last_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "leader_address",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__StatusResponse, leader_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "snapshot_index",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__StatusResponse, snapshot_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned raft__v1__status_response__field_indices_by_name[] = {
   4,   /* field[4] = applied_index */
   3,   /* field[3] = commit_index */
+  7,   /* field[7] = last_index */
+  8,   /* field[8] = leader_address */
   2,   /* field[2] = leader_id */
   5,   /* field[5] = members */
   0,   /* field[0] = node_id */
   6,   /* field[6] = role */
+  9,   /* field[9] = snapshot_index */
   1,   /* field[1] = term */
 };
 static const ProtobufCIntRange raft__v1__status_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor raft__v1__status_response__descriptor =
 {
@@ -1848,7 +2536,7 @@ const ProtobufCMessageDescriptor raft__v1__status_response__descriptor =
   "Raft__V1__StatusResponse",
   "raft.v1",
   sizeof(Raft__V1__StatusResponse),
-  7,
+  10,
   raft__v1__status_response__field_descriptors,
   raft__v1__status_response__field_indices_by_name,
   1,  raft__v1__status_response__number_ranges,
@@ -1885,16 +2573,18 @@ const ProtobufCEnumDescriptor raft__v1__entry_type__descriptor =
   raft__v1__entry_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor raft__v1__raft__method_descriptors[4] =
+static const ProtobufCMethodDescriptor raft__v1__raft__method_descriptors[5] =
 {
   { "RequestVote", &raft__v1__request_vote_request__descriptor, &raft__v1__request_vote_response__descriptor },
   { "AppendEntries", &raft__v1__append_entries_request__descriptor, &raft__v1__append_entries_response__descriptor },
   { "InstallSnapshot", &raft__v1__install_snapshot_request__descriptor, &raft__v1__install_snapshot_response__descriptor },
   { "TimeoutNow", &raft__v1__timeout_now_request__descriptor, &raft__v1__timeout_now_response__descriptor },
+  { "ReadIndex", &raft__v1__read_index_request__descriptor, &raft__v1__read_index_response__descriptor },
 };
 const unsigned raft__v1__raft__method_indices_by_name[] = {
   1,        /* AppendEntries */
   2,        /* InstallSnapshot */
+  4,        /* ReadIndex */
   0,        /* RequestVote */
   3         /* TimeoutNow */
 };
@@ -1905,7 +2595,7 @@ const ProtobufCServiceDescriptor raft__v1__raft__descriptor =
   "Raft",
   "Raft__V1__Raft",
   "raft.v1",
-  4,
+  5,
   raft__v1__raft__method_descriptors,
   raft__v1__raft__method_indices_by_name
 };
@@ -1941,6 +2631,14 @@ void raft__v1__raft__timeout_now(ProtobufCService *service,
   assert(service->descriptor == &raft__v1__raft__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void raft__v1__raft__read_index(ProtobufCService *service,
+                                const Raft__V1__ReadIndexRequest *input,
+                                Raft__V1__ReadIndexResponse_Closure closure,
+                                void *closure_data)
+{
+  assert(service->descriptor == &raft__v1__raft__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void raft__v1__raft__init (Raft__V1__Raft_Service *service,
                            Raft__V1__Raft_ServiceDestroy destroy)
 {
@@ -1948,15 +2646,17 @@ void raft__v1__raft__init (Raft__V1__Raft_Service *service,
                                      &raft__v1__raft__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor raft__v1__cluster__method_descriptors[3] =
+static const ProtobufCMethodDescriptor raft__v1__cluster__method_descriptors[4] =
 {
   { "Join", &raft__v1__join_request__descriptor, &raft__v1__join_response__descriptor },
   { "Leave", &raft__v1__leave_request__descriptor, &raft__v1__leave_response__descriptor },
   { "Status", &raft__v1__status_request__descriptor, &raft__v1__status_response__descriptor },
+  { "Propose", &raft__v1__propose_request__descriptor, &raft__v1__propose_response__descriptor },
 };
 const unsigned raft__v1__cluster__method_indices_by_name[] = {
   0,        /* Join */
   1,        /* Leave */
+  3,        /* Propose */
   2         /* Status */
 };
 const ProtobufCServiceDescriptor raft__v1__cluster__descriptor =
@@ -1966,7 +2666,7 @@ const ProtobufCServiceDescriptor raft__v1__cluster__descriptor =
   "Cluster",
   "Raft__V1__Cluster",
   "raft.v1",
-  3,
+  4,
   raft__v1__cluster__method_descriptors,
   raft__v1__cluster__method_indices_by_name
 };
@@ -1993,6 +2693,14 @@ void raft__v1__cluster__status(ProtobufCService *service,
 {
   assert(service->descriptor == &raft__v1__cluster__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void raft__v1__cluster__propose(ProtobufCService *service,
+                                const Raft__V1__ProposeRequest *input,
+                                Raft__V1__ProposeResponse_Closure closure,
+                                void *closure_data)
+{
+  assert(service->descriptor == &raft__v1__cluster__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
                               Raft__V1__Cluster_ServiceDestroy destroy)

@@ -1,0 +1,112 @@
+import Consensus
+import GossipRPC
+import GossipWire
+import Logging
+import Synchronization
+
+/// Sends a node's requests to its peers over raft.v1 and hands each answer back
+/// to the node. One channel (one HTTP/2 connection) per peer address, shared by
+/// all calls, so AppendEntries are pipelined as concurrent streams.
+/// Delivery is best effort: Raft tolerates loss, duplication and reordering.
+public final class PeerTransport: Sendable {
+    private let selfID: NodeID
+    private let loop: EventLoop
+    private let options: RaftNodeOptions
+    private let channelConfig: ChannelConfig
+    private let onResponse: @Sendable (Message) async -> Void
+    private let channels = Mutex<[String: Channel]>([:])
+    private let logger: Logger
+
+    public init(selfID: NodeID, options: RaftNodeOptions, tls: TLSClientConfig? = nil,
+                logger: Logger = Logger(label: "gossipfl.raft.transport"),
+                onResponse: @escaping @Sendable (Message) async -> Void) {
+        self.selfID = selfID
+        self.options = options
+        self.onResponse = onResponse
+        self.logger = logger
+        loop = EventLoop(name: "raft-net-\(selfID)")
+        // Peers come back quickly after a restart: retry connects within a few heartbeats.
+        channelConfig = ChannelConfig(tls: tls, maxReceiveMessageSize: 64 << 20, connectTimeout: .milliseconds(500),
+                                      backoff: Backoff(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(500)),
+                                      userAgent: "gossipfl-raft/0.1", logger: logger)
+    }
+
+    public func close() {
+        let open = channels.withLock { all -> [Channel] in
+            defer { all = [:] }
+            return Array(all.values)
+        }
+        let loop = loop
+        Task {
+            for channel in open { await channel.close() }
+            loop.shutdown()
+        }
+    }
+
+    func send(_ message: Message, address: String?) {
+        guard let address, let channel = channel(for: address) else {
+            logger.debug("no address for \(message.to); dropping \(message.kind)")
+            return
+        }
+        let options = CallOptions(timeout: self.options.rpcTimeout, maxReceiveMessageSize: 64 << 20)
+        let chunkSize = self.options.snapshotChunkBytes
+        let onResponse = onResponse
+        let me = selfID
+        let logger = logger
+        Task {
+            do {
+                let reply: Message?
+                switch message.body {
+                case .requestVote(let r):
+                    let response = try await channel.unary(RaftMethods.requestVote, WireMapping.requestVote(message, r), options: options)
+                    reply = WireMapping.message(response, from: message.to, to: me)
+                case .appendEntries(let r):
+                    let response = try await channel.unary(RaftMethods.appendEntries, WireMapping.appendEntries(message, r), options: options)
+                    reply = WireMapping.message(response, from: message.to, to: me)
+                case .installSnapshot(let r):
+                    let call = channel.makeCall(RaftMethods.installSnapshot,
+                                                options: CallOptions(timeout: .seconds(30), maxReceiveMessageSize: 64 << 20))
+                    for chunk in WireMapping.snapshotChunks(message, r.snapshot, chunkSize: chunkSize) { try await call.send(chunk) }
+                    call.closeSend()
+                    guard let response = try await call.receive() else {
+                        throw RPCError(await call.status().code, "InstallSnapshot returned no response")
+                    }
+                    reply = WireMapping.message(response, from: message.to, to: me)
+                case .timeoutNow:
+                    _ = try await channel.unary(RaftMethods.timeoutNow, RaftV1.TimeoutNowRequest(term: message.term, leaderId: me),
+                                                options: options)
+                    reply = nil
+                case .readIndex(let r):
+                    let request = RaftV1.ReadIndexRequest(term: message.term, fromId: me, context: r.context)
+                    let response = try await channel.unary(RaftMethods.readIndex, request,
+                                                           options: CallOptions(timeout: .seconds(5)))
+                    reply = WireMapping.message(response, from: message.to, to: me)
+                default:
+                    reply = nil
+                }
+                if let reply { await onResponse(reply) }
+            } catch {
+                logger.trace("\(message.kind) to \(message.to) failed: \(error)")
+            }
+        }
+    }
+
+    private func channel(for address: String) -> Channel? {
+        if let existing = channels.withLock({ $0[address] }) { return existing }
+        guard let peer = PeerAddress(address) else {
+            logger.warning("malformed peer address \(address)")
+            return nil
+        }
+        do {
+            let created = try Channel(host: peer.host, port: peer.port, config: channelConfig, loop: loop)
+            return channels.withLock { all in
+                if let raced = all[address] { return raced }
+                all[address] = created
+                return created
+            }
+        } catch {
+            logger.warning("cannot open a channel to \(address): \(error)")
+            return nil
+        }
+    }
+}

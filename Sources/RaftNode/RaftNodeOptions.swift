@@ -1,0 +1,62 @@
+/// Timing and batching of a node's driver. Ticks drive the core: elections
+/// time out after `electionTicks`–2×`electionTicks` ticks without a leader.
+public struct RaftNodeOptions: Sendable {
+    public var tickInterval: Duration
+    public var electionTicks: Int
+    public var heartbeatTicks: Int
+    /// Entries per AppendEntries and AppendEntries in flight per follower (pipelining).
+    public var maxEntriesPerMessage: Int
+    public var maxInflightMessages: Int
+    /// Compact once this many entries were applied past the last snapshot.
+    public var compactionThreshold: UInt64
+    /// Deadline of one peer RPC; Raft retries on its own.
+    public var rpcTimeout: Duration
+    /// A proposal, membership change or read not done within this many ticks fails.
+    public var requestTimeoutTicks: Int
+    public var snapshotChunkBytes: Int
+
+    public init(tickInterval: Duration = .milliseconds(20), electionTicks: Int = 10, heartbeatTicks: Int = 2,
+                maxEntriesPerMessage: Int = 256, maxInflightMessages: Int = 16, compactionThreshold: UInt64 = 8192,
+                rpcTimeout: Duration = .milliseconds(800), requestTimeoutTicks: Int = 250, snapshotChunkBytes: Int = 1 << 20) {
+        self.tickInterval = tickInterval
+        self.electionTicks = electionTicks
+        self.heartbeatTicks = heartbeatTicks
+        self.maxEntriesPerMessage = maxEntriesPerMessage
+        self.maxInflightMessages = maxInflightMessages
+        self.compactionThreshold = compactionThreshold
+        self.rpcTimeout = rpcTimeout
+        self.requestTimeoutTicks = requestTimeoutTicks
+        self.snapshotChunkBytes = snapshotChunkBytes
+    }
+}
+
+/// Why a proposal, membership change or read did not complete.
+public enum RaftNodeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not the leader; the hint says who is (with its address when known).
+    case notLeader(leaderID: String?, address: String?)
+    /// The entry was overwritten by a new leader's log: it will never commit.
+    case lost
+    case timedOut
+    /// Transient: an earlier membership change or a leadership transfer is under way; retry.
+    case busy(String)
+    /// The node ID was removed from the cluster and can never rejoin.
+    case removed(String)
+    /// The core refused for good (invalid change, ...).
+    case rejected(String)
+    case stopped
+    /// Storage failed: the node stopped rather than risk acknowledging lost data.
+    case storageFailed(String)
+
+    public var description: String {
+        switch self {
+        case .notLeader(let id, let address): "not the leader (leader: \(id ?? "unknown")\(address.map { " at \($0)" } ?? ""))"
+        case .lost: "the entry was overwritten by a new leader before it committed"
+        case .timedOut: "timed out"
+        case .busy(let why): "busy: \(why)"
+        case .removed(let node): "\(node) was removed from the cluster and cannot rejoin under that ID"
+        case .rejected(let why): why
+        case .stopped: "the node is stopped"
+        case .storageFailed(let why): "storage failed: \(why)"
+        }
+    }
+}

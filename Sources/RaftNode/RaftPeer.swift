@@ -1,0 +1,97 @@
+import Consensus
+import Foundation
+import GossipRPC
+import Logging
+import RaftStorage
+
+/// One training peer's Raft side: storage, core, driver, transport and the
+/// raft.v1 server, composed. Start it with `start`, then `join` when it is a
+/// newcomer to an existing cluster.
+public final class RaftPeer<Machine: StateMachine>: Sendable {
+    public enum Start: Sendable, Equatable {
+        /// Found a new single-node cluster (only for a node without state).
+        case bootstrap
+        /// Join through these members (leader hint first), for a node without state.
+        case join([String])
+        /// Resume from storage, or wait for a leader to add this node.
+        case resume
+    }
+
+    public let node: RaftNode<Machine>
+    public let server: Server
+    public let address: String
+    /// True when the data directory held earlier state: such a node never bootstraps or joins again.
+    public let restored: Bool
+    private let storage: RaftStorage
+
+    /// Opens `dataDirectory`, listens on `host:port` (0 picks a port), then asks `decide` how to
+    /// start, given the advertised address and whether storage held state (a node with state
+    /// resumes whatever `decide` says: it never bootstraps or joins again). Returns once the node
+    /// runs and, for `.join`, once a leader accepted it.
+    public static func start(id: NodeID, host: String, port: Int, advertiseHost: String? = nil, dataDirectory: String,
+                             machine: Machine, options: RaftNodeOptions = RaftNodeOptions(),
+                             joinDeadline: Duration = .seconds(60),
+                             logger: Logger = Logger(label: "gossipfl.raft"),
+                             decide: (_ address: String, _ restored: Bool) async throws -> Start) async throws -> RaftPeer {
+        let (storage, state) = try RaftStorage.open(directory: dataDirectory)
+        let ref = NodeRef<Machine>()
+        let server = try Server(config: ServerConfig(host: host, port: port, maxReceiveMessageSize: 64 << 20),
+                                services: [raftService(ref), clusterService(ref), HealthService().service])
+        try server.start()
+        let address = PeerAddress(host: advertiseHost ?? host, port: server.port).description
+        let decided: Start
+        do {
+            decided = try await decide(address, !state.isEmpty)
+        } catch {
+            await server.shutdown(grace: .zero)
+            throw error
+        }
+        let mode = state.isEmpty ? decided : .resume
+        let seed = UInt64.random(in: 0 ... .max)
+        let config = RaftNode<Machine>.coreConfig(id: id, options: options, seed: seed)
+        let core: RaftCore
+        if !state.isEmpty {
+            core = try RaftCore(config: config, state: state)
+        } else if mode == .bootstrap {
+            core = try RaftCore.bootstrap(config: config, address: address, state: state, initialData: machine.snapshot())
+        } else {
+            core = try RaftCore(config: config, state: PersistentState())
+        }
+        let node = try RaftNode(core: core, address: address, storage: storage, machine: machine, options: options, logger: logger)
+        ref.set(node)
+        let transport = PeerTransport(selfID: id, options: options) { [node] reply in await node.receive(reply) }
+        await node.start(transport: transport)
+        let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty, storage: storage)
+        if case .join(let candidates) = mode {
+            do {
+                _ = try await peer.join(candidates: candidates, deadline: joinDeadline)
+            } catch {
+                await peer.shutdown()
+                throw error
+            }
+        }
+        return peer
+    }
+
+    private init(node: RaftNode<Machine>, server: Server, address: String, restored: Bool, storage: RaftStorage) {
+        self.node = node
+        self.server = server
+        self.address = address
+        self.restored = restored
+        self.storage = storage
+    }
+
+    /// Asks the cluster (through `candidates`, leader hint first) to add this node as a learner.
+    public func join(candidates: [String], deadline: Duration = .seconds(60)) async throws -> ClusterJoin.Joined {
+        var join = ClusterJoin(nodeID: node.id, address: address)
+        join.deadline = deadline
+        return try await join.run(candidates: candidates)
+    }
+
+    public func shutdown() async {
+        await node.stop()
+        await server.shutdown(grace: .milliseconds(500))
+        node.shutdownLoop()
+        _ = storage
+    }
+}

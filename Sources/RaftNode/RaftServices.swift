@@ -1,0 +1,140 @@
+import Consensus
+import GossipRPC
+import GossipWire
+import Synchronization
+
+/// `raft.v1.Raft`: peers' consensus messages, stepped into the node's core.
+/// A request that is not a well-formed Raft message gets INVALID_ARGUMENT and changes nothing.
+public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
+    var service = Service(name: RaftMethods.raftService)
+    service.unary("RequestVote") { (request: RaftV1.RequestVoteRequest, _) in
+        let node = try ref.get(), me = node.id
+        return WireMapping.voteResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
+    }
+    service.unary("AppendEntries") { (request: RaftV1.AppendEntriesRequest, _) in
+        let node = try ref.get(), me = node.id
+        return WireMapping.appendResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
+    }
+    service.clientStreaming("InstallSnapshot") { (chunks: RequestStream<RaftV1.InstallSnapshotRequest>, _) in
+        let node = try ref.get(), me = node.id
+        var received: [RaftV1.InstallSnapshotRequest] = []
+        for try await chunk in chunks { received.append(chunk) }
+        let message = try validated { () throws(RaftWireError) in try WireMapping.snapshotMessage(received, to: me) }
+        return WireMapping.snapshotResponse(await node.deliver(message))
+    }
+    service.unary("TimeoutNow") { (request: RaftV1.TimeoutNowRequest, _) in
+        let node = try ref.get(), me = node.id
+        _ = await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) })
+        return RaftV1.TimeoutNowResponse(term: await node.softState.term)
+    }
+    service.unary("ReadIndex") { (request: RaftV1.ReadIndexRequest, _) in
+        let node = try ref.get(), me = node.id
+        return WireMapping.readIndexResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
+    }
+    return service
+}
+
+/// `raft.v1.Cluster`: membership, proposals and status for nodes and operators.
+/// Followers answer Join/Leave/Propose with where the leader is instead of forwarding.
+public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
+    var service = Service(name: RaftMethods.clusterService)
+    service.unary("Join") { (request: RaftV1.JoinRequest, _) in
+        let node = try ref.get()
+        guard isValidNodeID(request.nodeId) else {
+            throw RPCError(.invalidArgument, "node_id must be 1-128 characters of [A-Za-z0-9._:-]")
+        }
+        guard PeerAddress(request.address) != nil else {
+            throw RPCError(.invalidArgument, "address \"\(request.address)\" is not host:port")
+        }
+        switch await node.addMember(request.nodeId, address: request.address) {
+        case .success:
+            return RaftV1.JoinResponse(accepted: true, leaderId: node.id, leaderAddress: node.address,
+                                       members: members(await node.clusterConfig))
+        case .failure(.notLeader(let id, let address)):
+            return RaftV1.JoinResponse(accepted: false, leaderId: id ?? "", leaderAddress: address ?? "",
+                                       members: members(await node.clusterConfig))
+        case .failure(let error):
+            throw rpcError(error)
+        }
+    }
+    service.unary("Leave") { (request: RaftV1.LeaveRequest, _) in
+        let node = try ref.get()
+        guard isValidNodeID(request.nodeId) else { throw RPCError(.invalidArgument, "node_id is empty or malformed") }
+        switch await node.removeMember(request.nodeId) {
+        case .success:
+            return RaftV1.LeaveResponse(accepted: true, leaderId: node.id, leaderAddress: node.address)
+        case .failure(.notLeader(let id, let address)):
+            return RaftV1.LeaveResponse(accepted: false, leaderId: id ?? "", leaderAddress: address ?? "")
+        case .failure(let error):
+            throw rpcError(error)
+        }
+    }
+    service.unary("Propose") { (request: RaftV1.ProposeRequest, _) in
+        let node = try ref.get()
+        switch await node.propose(request.data) {
+        case .success(let position):
+            return RaftV1.ProposeResponse(committed: true, index: position.index, term: position.term,
+                                          leaderId: node.id, leaderAddress: node.address)
+        case .failure(.notLeader(let id, let address)):
+            return RaftV1.ProposeResponse(committed: false, leaderId: id ?? "", leaderAddress: address ?? "")
+        case .failure(let error):
+            throw rpcError(error)
+        }
+    }
+    service.unary("Status") { (request: RaftV1.StatusRequest, _) in
+        let node = try ref.get()
+        if request.linearizable, case .failure(let error) = await node.linearizableRead() { throw rpcError(error) }
+        let status = await node.status
+        let leader = await node.leaderHint
+        return RaftV1.StatusResponse(
+            nodeId: status.id, term: status.term, leaderId: status.leader ?? "", commitIndex: status.commit,
+            appliedIndex: status.applied, members: members(status.config), role: status.role.rawValue,
+            lastIndex: status.lastIndex, leaderAddress: leader?.address ?? "", snapshotIndex: status.snapshotIndex)
+    }
+    return service
+}
+
+func members(_ config: ClusterConfig) -> [RaftV1.Member] { WireMapping.config(config).members }
+
+func rpcError(_ error: RaftNodeError) -> RPCError {
+    switch error {
+    case .notLeader: RPCError(.unavailable, "\(error)")
+    case .lost: RPCError(.aborted, "\(error)")
+    case .timedOut: RPCError(.deadlineExceeded, "\(error)")
+    case .busy: RPCError(.unavailable, "\(error)")
+    case .removed: RPCError(.permissionDenied, "\(error)")
+    case .rejected: RPCError(.failedPrecondition, "\(error)")
+    case .stopped, .storageFailed: RPCError(.unavailable, "\(error)")
+    }
+}
+
+/// Same rule as the gateway's: 1–128 characters of [A-Za-z0-9._:-].
+func isValidNodeID(_ id: String) -> Bool {
+    !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { b in
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F
+            || b == 0x3A || b == 0x2D
+    }
+}
+
+private func validated(_ body: () throws(RaftWireError) -> Message) throws -> Message {
+    do {
+        return try body()
+    } catch {
+        throw RPCError(.invalidArgument, error.description)
+    }
+}
+
+/// The node behind the services, set once the node exists (the server starts
+/// first, so a listen port of 0 is known before the node's address is).
+public final class NodeRef<Machine: StateMachine>: Sendable {
+    private let node = Mutex<RaftNode<Machine>?>(nil)
+
+    public init() {}
+
+    public func set(_ value: RaftNode<Machine>) { node.withLock { $0 = value } }
+
+    func get() throws -> RaftNode<Machine> {
+        guard let value = node.withLock({ $0 }) else { throw RPCError(.unavailable, "the Raft node is starting") }
+        return value
+    }
+}

@@ -1,0 +1,200 @@
+"""Helpers for the multi-process Raft tests (test_raft_*.py) and bench/raft_bench.py.
+
+Processes under test:
+  gossipfl peer --id ID --listen 127.0.0.1:PORT --data-dir DIR
+                [--bootstrap | --join A,B | --gateway HOST:PORT] [--tick-ms MS]
+      stdout: `raft peer ID bootstrapped|joined|resumed`, then `listening on HOST:PORT`
+      (a joiner prints it once a leader accepted it).
+
+Stubs for raft.v1 are generated from Protos/raft/v1/raft.proto with grpc_tools.protoc.
+Every process listens on loopback only, every wait is bounded, and every process
+started through PeerCluster is stopped at teardown (SIGTERM, then SIGKILL).
+"""
+
+import atexit
+import importlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import types
+
+import grpc
+
+INTEROP_DIR = os.path.dirname(os.path.abspath(__file__))
+if INTEROP_DIR not in sys.path:
+    sys.path.insert(0, INTEROP_DIR)
+
+from interop_harness import LOOPBACK, REPO_ROOT, ServerProcess, pick_free_port  # noqa: E402
+
+PROTO_ROOT = os.path.join(REPO_ROOT, "Protos")
+RPC_TIMEOUT = 5.0
+_loaded = None
+
+
+def load_raft_protos():
+    """Namespace with pb (raft.v1 messages) and grpc (RaftStub, ClusterStub)."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    from grpc_tools import protoc
+
+    out = tempfile.mkdtemp(prefix="gossipfl-raft-protos-")
+    atexit.register(shutil.rmtree, out, True)
+    rc = protoc.main(["grpc_tools.protoc", "-I", PROTO_ROOT, "--python_out", out, "--grpc_python_out", out,
+                      os.path.join(PROTO_ROOT, "raft", "v1", "raft.proto")])
+    if rc != 0:
+        raise RuntimeError("grpc_tools.protoc failed for raft.proto (rc=%d)" % rc)
+    for pkg in ("raft", os.path.join("raft", "v1")):
+        open(os.path.join(out, pkg, "__init__.py"), "a").close()
+    sys.path.insert(0, out)
+    importlib.invalidate_caches()
+    _loaded = types.SimpleNamespace(pb=importlib.import_module("raft.v1.raft_pb2"),
+                                    grpc=importlib.import_module("raft.v1.raft_pb2_grpc"))
+    return _loaded
+
+
+class Peer:
+    """One `gossipfl peer` process and grpcio stubs to it."""
+
+    def __init__(self, binary, node_id, port, data_dir, mode_args, tick_ms=20, start_timeout=30.0):
+        self.binary, self.node_id, self.port, self.data_dir = binary, node_id, port, data_dir
+        self.mode_args, self.tick_ms = list(mode_args), tick_ms
+        self.proc = None
+        self.channel = None
+        self.start(start_timeout)
+
+    @property
+    def address(self):
+        return "%s:%d" % (LOOPBACK, self.port)
+
+    def command(self, mode_args=None):
+        return [self.binary, "peer", "--id", self.node_id, "--listen", self.address, "--data-dir", self.data_dir,
+                "--tick-ms", str(self.tick_ms)] + list(self.mode_args if mode_args is None else mode_args)
+
+    def start(self, start_timeout=30.0, mode_args=None):
+        self.proc = ServerProcess(self.command(mode_args), name="peer " + self.node_id, start_timeout=start_timeout)
+        protos = load_raft_protos()
+        self.channel = grpc.insecure_channel(self.address)
+        self.cluster = protos.grpc.ClusterStub(self.channel)
+        self.raft = protos.grpc.RaftStub(self.channel)
+
+    @property
+    def how_started(self):
+        for line in self.proc.stdout_text().splitlines():
+            if line.startswith("raft peer "):
+                return line.split()[-1]
+        return None
+
+    def status(self, linearizable=False, timeout=1.0):
+        return self.cluster.Status(load_raft_protos().pb.StatusRequest(linearizable=linearizable), timeout=timeout)
+
+    def try_status(self, timeout=0.5):
+        try:
+            return self.status(timeout=timeout)
+        except grpc.RpcError:
+            return None
+
+    def kill9(self):
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        p = self.proc.proc
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+        p.wait(5)
+
+    def stop(self):
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.proc is not None:
+            self.proc.close()
+
+    def is_alive(self):
+        return self.proc is not None and self.proc.is_alive()
+
+    def describe(self):
+        return self.proc._describe("peer %s (%s)" % (self.node_id, self.proc.state()))
+
+
+class PeerCluster:
+    """Peers on loopback: the first bootstraps, the rest join through it."""
+
+    def __init__(self, binary, root, tick_ms=20):
+        self.binary, self.root, self.tick_ms = binary, root, tick_ms
+        self.peers = {}
+
+    def add(self, node_id, mode_args, port=None):
+        port = port or pick_free_port()
+        data_dir = os.path.join(self.root, node_id)
+        peer = Peer(self.binary, node_id, port, data_dir, mode_args, tick_ms=self.tick_ms)
+        self.peers[node_id] = peer
+        return peer
+
+    def start_static(self, count):
+        first = self.add("n1", ["--bootstrap"])
+        for i in range(2, count + 1):
+            self.add("n%d" % i, ["--join", first.address])
+        return self
+
+    def alive(self):
+        return [p for p in self.peers.values() if p.is_alive()]
+
+    def leader(self, among=None, timeout=10.0):
+        """The peer that every live peer agrees leads, with all voters known; None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.current_leader(among)
+            if found is not None:
+                return found
+            time.sleep(0.02)
+        return None
+
+    def current_leader(self, among=None):
+        peers = among if among is not None else self.alive()
+        statuses = {p.node_id: p.try_status() for p in peers}
+        leaders = [nid for nid, s in statuses.items() if s is not None and s.role == "leader"]
+        if len(leaders) != 1:
+            return None
+        leader = statuses[leaders[0]]
+        if all(s is not None and s.leader_id == leaders[0] and s.term == leader.term for s in statuses.values()):
+            return self.peers[leaders[0]]
+        return None
+
+    def wait_voters(self, count, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            leader = self.current_leader()
+            if leader is not None:
+                s = leader.try_status()
+                if s is not None and sum(1 for m in s.members if m.voter) == count:
+                    return leader
+            time.sleep(0.05)
+        return None
+
+    def propose(self, data, timeout=RPC_TIMEOUT):
+        """Through whichever peer leads (following redirects); returns the ProposeResponse."""
+        pb = load_raft_protos().pb
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for peer in self.alive():
+                try:
+                    reply = peer.cluster.Propose(pb.ProposeRequest(data=data), timeout=2.0)
+                except grpc.RpcError as e:
+                    last = e
+                    continue
+                if reply.committed:
+                    return reply
+            time.sleep(0.05)
+        raise AssertionError("no leader committed %r within %.1f s (last error: %s)" % (data, timeout, last))
+
+    def close(self):
+        for peer in self.peers.values():
+            try:
+                peer.stop()
+            except Exception:  # noqa: BLE001 - teardown keeps going
+                pass
