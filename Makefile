@@ -44,13 +44,14 @@ protos: deps
 check-protos: deps
 	scripts/check-protos.sh
 
-## bench: our gRPC server vs grpcio vs nghttpd under h2load; gateway throughput and RSS (not tests).
+## bench: our gRPC server vs grpcio vs nghttpd under h2load; gateway throughput and RSS; Raft vs etcd (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
 	$(SWIFT) build -c release --product gossipfl
 	$(PYTHON) bench/grpc_bench.py --swift-bin $(CURDIR)/$(INTEROP_RELEASE)
 	$(PYTHON) bench/gateway_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
 clean:
 	rm -rf .build $(VENV)

@@ -81,11 +81,18 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         self.storage = storage
     }
 
-    /// Asks the cluster (through `candidates`, leader hint first) to add this node as a learner.
+    /// Asks the cluster (through `candidates`, leader hint first) to add this node as a learner,
+    /// then waits until this node has heard from the leader and holds a config that includes it.
     public func join(candidates: [String], deadline: Duration = .seconds(60)) async throws -> ClusterJoin.Joined {
+        let end = ContinuousClock.now + deadline
         var join = ClusterJoin(nodeID: node.id, address: address)
         join.deadline = deadline
-        return try await join.run(candidates: candidates)
+        let joined = try await join.run(candidates: candidates)
+        while ContinuousClock.now < end {
+            if await node.leaderHint != nil, await node.clusterConfig.contains(node.id) { return joined }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ClusterJoin.Failure.gaveUp(lastError: "accepted by \(joined.leaderID), but its log never reached this node")
     }
 
     public func shutdown() async {
