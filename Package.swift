@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus"]),
-        .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "Consensus", "GossipWire", "GossipRPC"]),
+        .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),
     ]
 )

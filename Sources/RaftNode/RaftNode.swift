@@ -16,7 +16,7 @@ public actor RaftNode<Machine: StateMachine> {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     let options: RaftNodeOptions
-    let storage: RaftStorage
+    nonisolated let storage: RaftStorage
     let logger: Logger
     var core: RaftCore
     public private(set) var machine: Machine
@@ -33,6 +33,7 @@ public actor RaftNode<Machine: StateMachine> {
     var failure: RaftNodeError?
     var lastSoftState: SoftState?
     var softStateObserver: (@Sendable (SoftState, ClusterConfig) -> Void)?
+    var failureObserver: (@Sendable (RaftNodeError) -> Void)?
 
     /// `core` comes from `RaftCore(config:state:)` (restart or joiner) or `RaftCore.bootstrap`.
     public init(core: RaftCore, address: String, storage: RaftStorage, machine: Machine, options: RaftNodeOptions,
@@ -82,6 +83,11 @@ public actor RaftNode<Machine: StateMachine> {
     /// Called on the node's executor whenever role, leader or term changes, and after config changes.
     public func observeSoftState(_ observer: @escaping @Sendable (SoftState, ClusterConfig) -> Void) {
         softStateObserver = observer
+    }
+
+    /// Called once if the node stops on its own (storage failed): a process should exit.
+    public func observeFailure(_ observer: @escaping @Sendable (RaftNodeError) -> Void) {
+        failureObserver = observer
     }
 
     // MARK: inbound messages
@@ -242,6 +248,7 @@ public actor RaftNode<Machine: StateMachine> {
         failure = error
         tickTask?.cancel()
         failAllWaiting()
+        failureObserver?(error)
     }
 
     private func failAllWaiting() {

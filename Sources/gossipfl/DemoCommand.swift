@@ -5,10 +5,11 @@ import InteropKit
 
 /// Shows what is built, end to end on loopback: the gRPC runtime (a server,
 /// our client, every interop case, plain and TLS when a certificate is
-/// given), then gateway discovery through an outage and a restart.
+/// given), gateway discovery through an outage and a restart, then a Raft
+/// cluster of peer processes through a kill -9 of its leader.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the loopback demo: gRPC interop cases, then gateway discovery through an outage.")
+        commandName: "demo", abstract: "Run the loopback demo: gRPC interop cases, gateway discovery through an outage, Raft failover.")
 
     @Option(help: "PEM certificate for a TLS round as well (with --key and --ca).") var cert: String?
     @Option(help: "PEM private key for --cert.") var key: String?
@@ -23,6 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
                 clientTLS: TLSClientConfig(caFile: ca ?? cert, serverNameOverride: "localhost"), label: "TLS")
         }
         failures += try await GatewayDemo.run()
+        failures += try await RaftDemo.run()
         if failures > 0 { throw ExitCode.failure }
     }
 

@@ -57,9 +57,14 @@ struct PeerCommand: AsyncParsableCommand {
             if restored { return .resume }
             return try await askGateway(client, fallback: staticJoin, logger: logger)
         }
+        let me = id
+        await peer.node.observeFailure { error in
+            // Fail-stop: a supervisor restarts the process, which recovers from what is on disk.
+            FileHandle.standardError.write(Data("raft peer \(me) stopped: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
         if let client = discovery.client {
             client.start()
-            let me = id
             await peer.node.observeSoftState { state, config in
                 guard state.leader == me else { return }
                 let members = config.members.sorted().compactMap { member -> (nodeID: String, host: String, port: Int)? in

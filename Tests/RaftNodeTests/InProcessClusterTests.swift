@@ -3,6 +3,8 @@ import Foundation
 import GossipRPC
 import GossipWire
 @testable import RaftNode
+import Glibc
+@testable import RaftStorage
 import Synchronization
 import Testing
 
@@ -130,6 +132,35 @@ import Testing
                                         options: CallOptions(timeout: .seconds(5)))
         }
         await channel.close()
+        await cluster.close()
+    }
+
+    @Test func aFailedWriteStopsTheNodeInsteadOfAcknowledging() async throws {
+        let cluster = try Cluster()
+        let only = try await cluster.start("a", .bootstrap)
+        #expect(await Self.eventually { await only.node.softState.role == .leader })
+        guard case .success = await only.node.propose([1]) else {
+            Issue.record("the first proposal failed")
+            return
+        }
+        let reported = Mutex<RaftNodeError?>(nil)
+        await only.node.observeFailure { error in reported.withLock { $0 = error } }
+        // Swap the WAL's descriptor for a read-only one: the next write fails.
+        let readOnly = open("/dev/null", O_RDONLY)
+        #expect(dup2(readOnly, only.node.storage.walDescriptor) >= 0)
+        close(readOnly)
+
+        guard case .failure(.storageFailed(let why)) = await only.node.propose([2]) else {
+            Issue.record("a proposal was acknowledged although its write failed")
+            return
+        }
+        #expect(why.contains("write"))
+        #expect(reported.withLock { $0 } != nil, "the owner is told, so the process can exit")
+        guard case .failure(.storageFailed) = await only.node.propose([3]) else {
+            Issue.record("the node kept accepting proposals after a failed write")
+            return
+        }
+        #expect(await only.node.machine.count == 1)
         await cluster.close()
     }
 }

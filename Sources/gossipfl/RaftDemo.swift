@@ -1,0 +1,173 @@
+import Foundation
+import Gateway
+import GossipRPC
+import GossipWire
+import RaftNode
+
+/// The Raft story with real processes on loopback: three `gossipfl peer`
+/// processes find each other through a gateway (the first bootstraps, the
+/// others join through the leader hint), commit entries, survive a kill -9 of
+/// the leader and of the gateway, and the killed leader catches up on restart.
+enum RaftDemo {
+    static func run() async throws -> Int {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gossipfl-raft-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let gateway = try GatewayServer(config: GatewayConfig(port: 0, dataDirectory: root + "/gateway"))
+        try gateway.start()
+        print("[raft] gateway on 127.0.0.1:\(gateway.port)")
+        var failures = 0
+        func check(_ condition: Bool, _ what: String) {
+            print("[raft] \(condition ? "PASS" : "FAIL") \(what)")
+            if !condition { failures += 1 }
+        }
+
+        var peers: [String: PeerProcess] = [:]
+        defer { for peer in peers.values { peer.kill() } }
+        for id in ["p1", "p2", "p3"] {
+            let peer = try PeerProcess(id: id, root: root, gatewayPort: gateway.port)
+            peers[id] = peer
+            let how = try await peer.waitReady()
+            print("[raft] \(id) on \(peer.address): \(how)")
+        }
+        check(peers["p1"]?.how == "bootstrapped" && peers["p2"]?.how == "joined" && peers["p3"]?.how == "joined",
+              "p1 bootstraps (told by the gateway), p2 and p3 join through the leader hint")
+        guard let leader = await waitLeader(Array(peers.values), voters: 3) else {
+            check(false, "a leader with 3 voters")
+            await gateway.shutdown()
+            return failures
+        }
+        check(true, "\(leader.id) leads a cluster of 3 voters")
+        for round in 1...5 { _ = try? await propose("round \(round): matching+mask seed", via: Array(peers.values)) }
+        let committed = (try? await leader.status())?.commitIndex ?? 0
+        print("[raft] 5 round decisions committed; commit index \(committed)")
+
+        await gateway.shutdown()
+        print("[raft] gateway stopped")
+        let killedAt = ContinuousClock.now
+        leader.kill()
+        print("[raft] kill -9 \(leader.id) (the leader)")
+        let survivors = peers.values.filter { $0 !== leader }
+        var newLeader: PeerProcess?
+        while ContinuousClock.now - killedAt < .seconds(10), newLeader == nil {
+            for peer in survivors {
+                if let s = try? await peer.status(timeout: .milliseconds(200)), s.role == "leader", s.commitIndex > committed {
+                    newLeader = peer
+                }
+            }
+            if newLeader == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let failover = ContinuousClock.now - killedAt
+        check(newLeader != nil, "a new leader (\(newLeader?.id ?? "none")) committed \(milliseconds(failover)) ms after the kill")
+        let after = try? await propose("round 6: after failover, gateway down", via: survivors)
+        check(after != nil, "the cluster keeps committing with the gateway and the old leader gone")
+
+        let restarted = try PeerProcess(id: leader.id, root: root, gatewayPort: gateway.port, port: leader.port)
+        peers[leader.id] = restarted
+        let how = try await restarted.waitReady()
+        var caughtUp = false
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !caughtUp {
+            if let s = try? await restarted.status(), let after, s.appliedIndex >= after.index { caughtUp = true }
+            else { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        check(how == "resumed" && caughtUp, "\(leader.id) restarts from its WAL (\(how)) and catches up as a follower")
+        print("[raft] \(failures == 0 ? "all checks passed" : "\(failures) checks failed")")
+        return failures
+    }
+
+    static func waitLeader(_ peers: [PeerProcess], voters: Int) async -> PeerProcess? {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            for peer in peers {
+                if let s = try? await peer.status(), s.role == "leader", s.members.filter(\.voter).count == voters { return peer }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    static func propose(_ text: String, via peers: [PeerProcess]) async throws -> RaftV1.ProposeResponse {
+        for _ in 0..<50 {
+            for peer in peers {
+                if let reply = try? await peer.call(RaftMethods.propose, RaftV1.ProposeRequest(data: Array(text.utf8))),
+                   reply.committed { return reply }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw RPCError(.unavailable, "no leader committed \"\(text)\"")
+    }
+
+    static func milliseconds(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
+}
+
+/// One `gossipfl peer` child process (this same executable).
+final class PeerProcess: @unchecked Sendable {
+    // Used from the demo's single task only.
+    let id: String
+    let port: Int
+    let process = Process()
+    private let output = Pipe()
+    private(set) var how: String?
+    var address: String { "127.0.0.1:\(port)" }
+
+    /// `port`: the address is part of the membership, so a restarted peer reuses its own.
+    init(id: String, root: String, gatewayPort: Int, port: Int? = nil) throws {
+        self.id = id
+        self.port = try port ?? PeerProcess.freePort()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        process.arguments = ["peer", "--id", id, "--listen", "127.0.0.1:\(self.port)", "--data-dir", root + "/" + id,
+                             "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20"]
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+    }
+
+    /// Waits for the ready line; returns how the peer started.
+    func waitReady() async throws -> String {
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty, !process.isRunning { break }
+            text += String(decoding: data, as: UTF8.self)
+            if text.contains("listening on") {
+                how = text.split(separator: "\n").first { $0.hasPrefix("raft peer") }.map { String($0.split(separator: " ").last!) }
+                return how ?? "unknown"
+            }
+        }
+        throw RPCError(.unavailable, "peer \(id) did not become ready: \(text)")
+    }
+
+    func call<Request, Response>(_ method: MethodDescriptor<Request, Response>, _ request: Request,
+                                 timeout: Duration = .seconds(2)) async throws -> Response {
+        let channel = try Channel(host: "127.0.0.1", port: port)
+        defer { Task { await channel.close() } }
+        return try await channel.unary(method, request, options: CallOptions(timeout: timeout))
+    }
+
+    func status(timeout: Duration = .seconds(2)) async throws -> RaftV1.StatusResponse {
+        try await call(RaftMethods.status, RaftV1.StatusRequest(), timeout: timeout)
+    }
+
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw RPCError(.internal, "cannot pick a free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
