@@ -59,7 +59,8 @@ struct ConnectionLifecycleTests {
 
     @Test func channelFailsFastWhileBackingOffThenReconnects() async throws {
         let port = try freePort()
-        let backoff = Backoff(initial: .seconds(1), multiplier: 2, maximum: .seconds(2), jitter: 0)
+        // A wide backoff window, so a loaded machine cannot let it expire between the two calls.
+        let backoff = Backoff(initial: .seconds(2), multiplier: 1, maximum: .seconds(2), jitter: 0)
         let channel = try Channel(host: "127.0.0.1", port: port, config: ChannelConfig(backoff: backoff))
         let client = TestServiceClient(channel: channel)
         let refused = await expectRPCError(.unavailable) { _ = try await client.emptyCall() }
@@ -67,12 +68,19 @@ struct ConnectionLifecycleTests {
         let start = ContinuousClock.now
         let backingOff = await expectRPCError(.unavailable) { _ = try await client.emptyCall() }
         #expect(backingOff?.message.contains("retrying later") == true, "\(String(describing: backingOff))")
-        #expect(ContinuousClock.now - start < .milliseconds(200))
+        // Failing fast: no connect attempt, no waiting for the backoff to end.
+        #expect(ContinuousClock.now - start < .seconds(1))
 
         let server = try Server(config: ServerConfig(port: port), services: [TestServiceProvider.service])
         try server.start()
-        try await Task.sleep(until: start + .milliseconds(1100))
-        _ = try await client.emptyCall()
+        // Once the backoff ends, the next call connects.
+        var connected = false
+        let deadline = start + .seconds(15)
+        while !connected, ContinuousClock.now < deadline {
+            connected = (try? await client.emptyCall()) != nil
+            if !connected { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(connected, "the channel never reconnected after the backoff")
         await channel.close()
         await server.shutdown()
     }
