@@ -202,6 +202,9 @@ extension RaftCore {
         let matches = voters.map { $0 == id ? log.stableIndex : (progress[$0]?.match ?? 0) }.sorted(by: >)
         let candidate = matches[voters.count / 2]
         guard candidate > log.committed else { return false }
+        // Raft §5.4.2 (Figure 8): replica counting commits only an entry of the
+        // leader's own term; earlier entries are committed by it indirectly.
+        guard log.term(at: candidate) == term else { return false }
         log.commit(to: candidate)
         committedAdvanced()
         return true
