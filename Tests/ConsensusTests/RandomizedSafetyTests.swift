@@ -7,13 +7,32 @@ import Testing
 @Suite struct RandomizedSafetyTests {
     static let chunk: UInt64 = 50
 
-    @Test(arguments: 0..<20)
-    func threeNodes(chunkIndex: UInt64) {
-        let chaos = Chaos(nodeCount: 3, faultTicks: 150, recoveryBound: 150)
-        for seed in chunkIndex * Self.chunk..<(chunkIndex + 1) * Self.chunk {
+    static func sweep(_ chaos: Chaos, chunk index: UInt64, seedBase: UInt64 = 0) {
+        for seed in seedBase + index * chunk..<seedBase + (index + 1) * chunk {
             let outcome = chaos.run(seed: seed)
             #expect(outcome.violations == [], "seed \(seed)")
-            if !outcome.violations.isEmpty { return }
+            #expect(outcome.recoveryTicks != nil, "seed \(seed): no progress after the faults healed")
+            if !outcome.violations.isEmpty || outcome.recoveryTicks == nil { return }
         }
+    }
+
+    /// 2000 seeds.
+    @Test(arguments: 0..<40)
+    func threeNodes(chunk index: UInt64) {
+        Self.sweep(Chaos(nodeCount: 3, faultTicks: 150, recoveryBound: 150), chunk: index)
+    }
+
+    /// 500 seeds.
+    @Test(arguments: 0..<10)
+    func fiveNodes(chunk index: UInt64) {
+        Self.sweep(Chaos(nodeCount: 5, faultTicks: 150, recoveryBound: 200), chunk: index, seedBase: 100_000)
+    }
+
+    /// 500 seeds with nodes joining and leaving through the leader while faults go on.
+    @Test(arguments: 0..<10)
+    func membershipChurn(chunk index: UInt64) {
+        var chaos = Chaos(nodeCount: 5, faultTicks: 150, recoveryBound: 200)
+        chaos.membershipChurn = true
+        Self.sweep(chaos, chunk: index, seedBase: 200_000)
     }
 }

@@ -22,13 +22,18 @@ struct EntryFingerprint: Equatable {
 /// - Leader Append-Only: a leader's log only grows during its term (`observe`).
 /// - Log Matching: every (index, term) ever written has one content and one
 ///   predecessor term (`inspect`, over every Ready's entries: all writes go there).
-/// - Leader Completeness: a new leader holds every entry known committed, and
-///   a newly committed entry is in every leader of a later term (`observe`, `apply`).
+/// - Leader Completeness: an entry committed in term T is in the log of every
+///   leader of a term after T: checked when a leader takes office and when an
+///   entry is first applied (`observe`, `apply`). T is the term of the first
+///   leader seen whose commit covered the entry, not the entry's own term.
 /// - State Machine Safety: every node's state after applying index i is the
 ///   same (a digest chain over the applied entries), snapshots included (`apply`).
 extension Simulation {
     func observe(_ node: Int) {
         guard let core = nodes[node].core else { return }
+        // Any node's commit index was a leader's in a term no later than the node's own
+        // (a leader removed by the entry it commits steps down in the same step).
+        while UInt64(commitTermAt.count) <= core.commitIndex { commitTermAt.append(core.term) }
         guard core.role == .leader else {
             setWatch(node, nil)
             return
@@ -52,11 +57,13 @@ extension Simulation {
         updateNode(node) { $0.watch = watch }
     }
 
-    /// Every entry known committed with a term up to the leader's is in its log.
+    /// Every entry known committed in an earlier term is in the new leader's log
+    /// (commit terms never decrease along the log, so the scan stops at the first later one).
     private func checkLeaderHoldsCommitted(_ node: Int) {
         let core = nodes[node].core!
         var index = core.snapshotIndex + 1
-        while index < UInt64(committedTermAt.count), committedTermAt[Int(index)] <= core.term {
+        while index < UInt64(committedTermAt.count), index < UInt64(commitTermAt.count),
+              commitTermAt[Int(index)] < core.term {
             guard core.term(at: index) == committedTermAt[Int(index)] else {
                 return violation("Leader Completeness: new leader \(nodes[node].id) (term \(core.term)) lacks committed entry \(index)")
             }
@@ -146,9 +153,12 @@ extension Simulation {
             indexOfValue[value] = entry.index
             valueAt[entry.index] = value
         }
-        // Leader Completeness for leaders already in office with a later term.
+        // Leader Completeness for leaders already in office with a term after the commit's.
+        guard index < commitTermAt.count else {
+            return violation("\(nodes[node].id) applies \(index) before any leader's commit covered it")
+        }
         for other in nodes.indices {
-            guard let core = nodes[other].core, core.role == .leader, core.term > entry.term,
+            guard let core = nodes[other].core, core.role == .leader, core.term > commitTermAt[index],
                   entry.index > core.snapshotIndex else { continue }
             if core.term(at: entry.index) != entry.term {
                 violation("Leader Completeness: leader \(nodes[other].id) (term \(core.term)) lacks committed entry \(index)")

@@ -97,6 +97,10 @@ final class Simulation {
     /// `digestAt[i]`: the state machine's digest after applying index i (identical on every node).
     var digestAt: [UInt64] = [0, SimStateMachine.initial.digest]
     var committedTermAt: [UInt64] = [0, 1]
+    /// `commitTermAt[i]`: the term of the first leader seen whose commit index covered i.
+    /// Leader Completeness binds the leaders of later terms only: an entry of term 2 can be
+    /// committed in term 4, and a leader of term 3 may lack it.
+    var commitTermAt: [UInt64] = [0, 1]
     /// Which index each proposed value was applied at (values are unique).
     var indexOfValue: [UInt64: UInt64] = [:]
     var valueAt: [UInt64: UInt64] = [:]
@@ -234,8 +238,10 @@ final class Simulation {
     }
 
     /// Blocked from every other node in both directions.
+    /// Cut off from every other node (a node alone in the simulation is not isolated).
     func isIsolated(_ node: Int) -> Bool {
-        nodes.indices.allSatisfy { $0 == node || (isBlocked(from: node, to: $0) && isBlocked(from: $0, to: node)) }
+        nodes.count > 1
+            && nodes.indices.allSatisfy { $0 == node || (isBlocked(from: node, to: $0) && isBlocked(from: $0, to: node)) }
     }
 
     func healNetwork() { blockedLinks.removeAll() }
