@@ -8,7 +8,10 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    public init?(_ text: String) {
+    public init?(_ text: String) { self.init(text, allowingPortZero: false) }
+
+    /// With `allowingPortZero`, port 0 is accepted (a listen address: the system picks).
+    public init?(_ text: String, allowingPortZero: Bool) {
         let hostPart: Substring
         let portPart: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -21,7 +24,7 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
         }
-        guard !hostPart.isEmpty, let port = Int(portPart), (1...65535).contains(port) else { return nil }
+        guard !hostPart.isEmpty, let port = Int(portPart), ((allowingPortZero ? 0 : 1)...65535).contains(port) else { return nil }
         host = String(hostPart)
         self.port = port
     }

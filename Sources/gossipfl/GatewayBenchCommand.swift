@@ -34,8 +34,7 @@ struct GatewayBenchCommand: AsyncParsableCommand {
                         let t0 = ContinuousClock.now
                         do {
                             _ = try await channel.unary(method, request, options: CallOptions(timeout: .seconds(10)))
-                            let (s, atto) = (ContinuousClock.now - t0).components
-                            latencies.append(Double(s) * 1e3 + Double(atto) / 1e15)
+                            latencies.append(LoadSummary.milliseconds(since: t0))
                         } catch {
                             errors += 1
                         }
@@ -49,22 +48,11 @@ struct GatewayBenchCommand: AsyncParsableCommand {
                 all += latencies
                 errors += failed
             }
-            return (all.sorted(), errors)
+            return (all, errors)
         }
-        let (s, atto) = (ContinuousClock.now - start).components
-        let seconds = Double(s) + Double(atto) / 1e18
+        let summary = LoadSummary(latencies: latencies, errors: errors, since: start)
         for channel in channels { await channel.close() }
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-        }
-        let summary: [String: Any] = [
-            "registrations": registrations, "clients": clients, "seconds": seconds,
-            "per_second": Double(latencies.count) / seconds, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
-            "errors": errors,
-        ]
-        var data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(data)
+        try summary.print(["registrations": registrations, "clients": clients])
         if errors > 0 { throw ExitCode.failure }
     }
 }

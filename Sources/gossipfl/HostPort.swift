@@ -1,6 +1,7 @@
 import ArgumentParser
+import RaftNode
 
-/// "host:port" or "[v6]:port" on the command line.
+/// "host:port" or "[v6]:port" on the command line (port 0: the system picks one).
 struct HostPort: ExpressibleByArgument, CustomStringConvertible {
     var host: String
     var port: Int
@@ -11,22 +12,10 @@ struct HostPort: ExpressibleByArgument, CustomStringConvertible {
     }
 
     init?(argument: String) {
-        let hostPart: Substring
-        let portPart: Substring
-        if argument.hasPrefix("["), let close = argument.firstIndex(of: "]") {
-            hostPart = argument[argument.index(after: argument.startIndex)..<close]
-            let rest = argument[argument.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portPart = rest.dropFirst()
-        } else {
-            guard let colon = argument.lastIndex(of: ":") else { return nil }
-            hostPart = argument[..<colon]
-            portPart = argument[argument.index(after: colon)...]
-        }
-        guard !hostPart.isEmpty, let port = Int(portPart), (0...65535).contains(port) else { return nil }
-        host = String(hostPart)
-        self.port = port
+        guard let parsed = PeerAddress(argument, allowingPortZero: true) else { return nil }
+        host = parsed.host
+        port = parsed.port
     }
 
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var description: String { PeerAddress(host: host, port: port).description }
 }

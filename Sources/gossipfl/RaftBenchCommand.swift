@@ -42,8 +42,7 @@ struct RaftBenchCommand: AsyncParsableCommand {
                         let t0 = ContinuousClock.now
                         do {
                             try await Self.write(target, key: "k\(i)", value: payload, on: channel)
-                            let (s, atto) = (ContinuousClock.now - t0).components
-                            latencies.append(Double(s) * 1e3 + Double(atto) / 1e15)
+                            latencies.append(LoadSummary.milliseconds(since: t0))
                         } catch {
                             errors += 1
                             if firstError == nil { firstError = "\(error)" }
@@ -60,23 +59,13 @@ struct RaftBenchCommand: AsyncParsableCommand {
                 errors += failed
                 first = first ?? message
             }
-            return (all.sorted(), errors, first)
+            return (all, errors, first)
         }
-        let (s, atto) = (ContinuousClock.now - start).components
-        let seconds = Double(s) + Double(atto) / 1e18
+        let summary = LoadSummary(latencies: latencies, errors: errors, since: start)
         for channel in channels { await channel.close() }
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-        }
-        var summary: [String: Any] = [
-            "target": target.rawValue, "writes": writes, "clients": clients, "seconds": seconds,
-            "per_second": Double(latencies.count) / seconds, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
-            "errors": errors,
-        ]
-        if let firstError { summary["first_error"] = firstError }
-        var data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(data)
+        var fields: [String: Any] = ["target": target.rawValue, "writes": writes, "clients": clients]
+        if let firstError { fields["first_error"] = firstError }
+        try summary.print(fields)
         if errors > 0 { throw ExitCode.failure }
     }
 

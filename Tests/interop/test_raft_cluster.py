@@ -15,7 +15,7 @@ import time
 import grpc
 import pytest
 
-from gateway_fixtures import check_gossipfl_bin, gossipfl_bin_path
+from gateway_fixtures import gossipfl_bin  # noqa: F401 (fixture)
 from interop_harness import pick_free_port
 from raft_fixtures import PeerCluster, load_raft_protos
 
@@ -23,20 +23,11 @@ FAILOVER_BOUND_S = 1.0
 
 
 @pytest.fixture
-def binary():
-    path = gossipfl_bin_path()
-    problem = check_gossipfl_bin(path)
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    return path
-
-
-@pytest.fixture
-def cluster_factory(binary, tmp_path):
+def cluster_factory(gossipfl_bin, tmp_path):
     made = []
 
     def make(count):
-        cluster = PeerCluster(binary, str(tmp_path))
+        cluster = PeerCluster(gossipfl_bin, str(tmp_path))
         made.append(cluster)
         cluster.start_static(count)
         leader = cluster.wait_voters(count)
@@ -166,9 +157,9 @@ def test_bad_input_is_rejected_and_changes_nothing(cluster_factory):
     assert cluster.propose(b"still working").committed
 
 
-def test_join_skips_a_dead_hint_and_removed_ids_cannot_rejoin(binary, tmp_path):
+def test_join_skips_a_dead_hint_and_removed_ids_cannot_rejoin(gossipfl_bin, tmp_path):
     pb = load_raft_protos().pb
-    cluster = PeerCluster(binary, str(tmp_path))
+    cluster = PeerCluster(gossipfl_bin, str(tmp_path))
     try:
         first = cluster.add("n1", ["--bootstrap"])
         dead = "127.0.0.1:%d" % pick_free_port()
@@ -190,8 +181,8 @@ def test_join_skips_a_dead_hint_and_removed_ids_cannot_rejoin(binary, tmp_path):
         cluster.close()
 
 
-def test_corrupt_wal_stops_the_node_with_a_clear_error_and_keeps_the_files(binary, tmp_path):
-    cluster = PeerCluster(binary, str(tmp_path))
+def test_corrupt_wal_stops_the_node_with_a_clear_error_and_keeps_the_files(gossipfl_bin, tmp_path):
+    cluster = PeerCluster(gossipfl_bin, str(tmp_path))
     try:
         first = cluster.add("n1", ["--bootstrap"])
         for i in range(30):

@@ -8,24 +8,15 @@ import time
 
 import pytest
 
-from gateway_fixtures import check_gossipfl_bin, gossipfl_bin_path, kill9, launch_gateway, load_gateway_protos
+from gateway_fixtures import gossipfl_bin, kill9, launch_gateway, load_gateway_protos  # noqa: F401 (fixture)
 from raft_fixtures import PeerCluster
 
 import grpc
 
 
-@pytest.fixture
-def binary():
-    path = gossipfl_bin_path()
-    problem = check_gossipfl_bin(path)
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    return path
-
-
-def test_gateway_bootstraps_first_peer_others_join_and_cluster_outlives_the_gateway(binary, tmp_path):
-    gw = launch_gateway(binary, str(tmp_path / "gateway"))
-    cluster = PeerCluster(binary, str(tmp_path))
+def test_gateway_bootstraps_first_peer_others_join_and_cluster_outlives_the_gateway(gossipfl_bin, tmp_path):
+    gw = launch_gateway(gossipfl_bin, str(tmp_path / "gateway"))
+    cluster = PeerCluster(gossipfl_bin, str(tmp_path))
     try:
         gateway_arg = ["--gateway", gw.address]
         first = cluster.add("p1", gateway_arg)
