@@ -99,11 +99,14 @@ public final class PeerTransport: Sendable {
         }
         do {
             let created = try Channel(host: peer.host, port: peer.port, config: channelConfig, loop: loop)
-            return channels.withLock { all in
+            let chosen = channels.withLock { all in
                 if let raced = all[address] { return raced }
                 all[address] = created
                 return created
             }
+            // Another send opened one first: drop ours (it never connected: channels connect lazily).
+            if chosen !== created { Task { await created.close() } }
+            return chosen
         } catch {
             logger.warning("cannot open a channel to \(address): \(error)")
             return nil

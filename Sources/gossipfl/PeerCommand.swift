@@ -63,16 +63,17 @@ struct PeerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("raft peer \(me) stopped: \(error)\n".utf8))
             Foundation.exit(1)
         }
-        if let client = discovery.client {
-            client.start()
-            await peer.node.observeSoftState { state, config in
-                guard state.leader == me else { return }
-                let members = config.members.sorted().compactMap { member -> (nodeID: String, host: String, port: Int)? in
-                    guard let address = config.addresses[member].flatMap(PeerAddress.init) else { return nil }
-                    return (member, address.host, address.port)
-                }
-                client.report(PendingReport(leaderID: me, term: state.term, members: members))
+        let client = discovery.client
+        client?.start()
+        let roleLog = logger
+        await peer.node.observeSoftState { state, config in
+            roleLog.info("term \(state.term): \(state.role), leader \(state.leader ?? "unknown")")
+            guard let client, state.leader == me else { return }
+            let members = config.members.sorted().compactMap { member -> (nodeID: String, host: String, port: Int)? in
+                guard let address = config.addresses[member].flatMap(PeerAddress.init) else { return nil }
+                return (member, address.host, address.port)
             }
+            client.report(PendingReport(leaderID: me, term: state.term, members: members))
         }
         let how = peer.restored ? "resumed" : (await peer.node.clusterConfig.voters == [id] ? "bootstrapped" : "joined")
         // The ready line comes last: a joiner prints it once a leader accepted it.
