@@ -22,7 +22,6 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
     public let address: String
     /// True when the data directory held earlier state: such a node never bootstraps or joins again.
     public let restored: Bool
-    private let storage: RaftStorage
 
     /// Opens `dataDirectory`, listens on `host:port` (0 picks a port), then asks `decide` how to
     /// start, given the advertised address and whether storage held state (a node with state
@@ -49,19 +48,26 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         let mode = state.isEmpty ? decided : .resume
         let seed = UInt64.random(in: 0 ... .max)
         let config = RaftNode<Machine>.coreConfig(id: id, options: options, seed: seed)
-        let core: RaftCore
-        if !state.isEmpty {
-            core = try RaftCore(config: config, state: state)
-        } else if mode == .bootstrap {
-            core = try RaftCore.bootstrap(config: config, address: address, state: state, initialData: machine.snapshot())
-        } else {
-            core = try RaftCore(config: config, state: PersistentState())
+        let node: RaftNode<Machine>
+        do {
+            let core: RaftCore
+            if !state.isEmpty {
+                core = try RaftCore(config: config, state: state)
+            } else if mode == .bootstrap {
+                core = try RaftCore.bootstrap(config: config, address: address, state: state, initialData: machine.snapshot())
+            } else {
+                core = try RaftCore(config: config, state: PersistentState())
+            }
+            node = try RaftNode(core: core, address: address, storage: storage, machine: machine, options: options, logger: logger)
+        } catch {
+            // What storage holds cannot start a node (inconsistent state, unreadable snapshot data).
+            await server.shutdown(grace: .zero)
+            throw error
         }
-        let node = try RaftNode(core: core, address: address, storage: storage, machine: machine, options: options, logger: logger)
         ref.set(node)
         let transport = PeerTransport(selfID: id, options: options) { [node] reply in await node.receive(reply) }
         await node.start(transport: transport)
-        let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty, storage: storage)
+        let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty)
         if case .join(let candidates) = mode {
             do {
                 _ = try await peer.join(candidates: candidates, deadline: joinDeadline)
@@ -73,12 +79,11 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         return peer
     }
 
-    private init(node: RaftNode<Machine>, server: Server, address: String, restored: Bool, storage: RaftStorage) {
+    private init(node: RaftNode<Machine>, server: Server, address: String, restored: Bool) {
         self.node = node
         self.server = server
         self.address = address
         self.restored = restored
-        self.storage = storage
     }
 
     /// Asks the cluster (through `candidates`, leader hint first) to add this node as a learner,
@@ -99,6 +104,5 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         await node.stop()
         await server.shutdown(grace: .milliseconds(500))
         node.shutdownLoop()
-        _ = storage
     }
 }
