@@ -56,7 +56,7 @@ let package = Package(
         // The Raft driver: ticks, persistence, gRPC transport, raft.v1 Raft and Cluster services.
         .target(
             name: "RaftNode",
-            dependencies: ["Consensus", "RaftStorage", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Consensus", "RaftStorage", "Discovery", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
         ),
 
         // grpc.testing interop service and client test cases.

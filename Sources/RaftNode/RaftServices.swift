@@ -1,4 +1,5 @@
 import Consensus
+import Discovery
 import GossipRPC
 import GossipWire
 import Synchronization
@@ -40,12 +41,7 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Se
     var service = Service(name: RaftMethods.clusterService)
     service.unary("Join") { (request: RaftV1.JoinRequest, _) in
         let node = try ref.get()
-        guard isValidNodeID(request.nodeId) else {
-            throw RPCError(.invalidArgument, "node_id must be 1-128 characters of [A-Za-z0-9._:-]")
-        }
-        guard PeerAddress(request.address) != nil else {
-            throw RPCError(.invalidArgument, "address \"\(request.address)\" is not host:port")
-        }
+        try checkMember(request.nodeId, address: request.address)
         switch await node.addMember(request.nodeId, address: request.address) {
         case .success:
             return RaftV1.JoinResponse(accepted: true, leaderId: node.id, leaderAddress: node.address,
@@ -59,7 +55,7 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Se
     }
     service.unary("Leave") { (request: RaftV1.LeaveRequest, _) in
         let node = try ref.get()
-        guard isValidNodeID(request.nodeId) else { throw RPCError(.invalidArgument, "node_id is empty or malformed") }
+        try checkMember(request.nodeId)
         switch await node.removeMember(request.nodeId) {
         case .success:
             return RaftV1.LeaveResponse(accepted: true, leaderId: node.id, leaderAddress: node.address)
@@ -108,11 +104,18 @@ func rpcError(_ error: RaftNodeError) -> RPCError {
     }
 }
 
-/// Same rule as the gateway's: 1–128 characters of [A-Za-z0-9._:-].
-func isValidNodeID(_ id: String) -> Bool {
-    !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { b in
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F
-            || b == 0x3A || b == 0x2D
+/// The gateway's rules for node IDs and addresses; a failure is INVALID_ARGUMENT naming the field.
+private func checkMember(_ nodeID: String, address: String? = nil) throws {
+    do {
+        try RegistrationValidation.checkNodeID(nodeID)
+        if let address {
+            guard let parsed = PeerAddress(address) else {
+                throw RPCError(.invalidArgument, "address \(address.debugDescription) is not host:port")
+            }
+            try RegistrationValidation.checkAddress(host: parsed.host, port: parsed.port)
+        }
+    } catch let failure as RegistrationValidation.Failure {
+        throw RPCError(.invalidArgument, failure.description)
     }
 }
 

@@ -69,8 +69,9 @@ enum WireMapping {
     // MARK: wire → core
 
     static func entry(_ e: RaftV1.Entry) throws(RaftWireError) -> Entry {
-        guard let kind = Entry.Kind(rawValue: UInt8(truncatingIfNeeded: e.type.rawValue)), e.type.rawValue >= 0,
-              e.type.rawValue <= 255 else { throw RaftWireError("unknown entry type \(e.type.rawValue) at index \(e.index)") }
+        guard (0...255).contains(e.type.rawValue), let kind = Entry.Kind(rawValue: UInt8(e.type.rawValue)) else {
+            throw RaftWireError("unknown entry type \(e.type.rawValue) at index \(e.index)")
+        }
         return Entry(term: e.term, index: e.index, kind: kind, data: e.data)
     }
 

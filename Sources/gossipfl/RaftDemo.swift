@@ -104,25 +104,26 @@ enum RaftDemo {
 final class PeerProcess: @unchecked Sendable {
     // Used from the demo's single task only.
     let id: String
-    let port: Int
+    /// Known once the peer printed its ready line.
+    private(set) var port = 0
     let process = Process()
     private let output = Pipe()
     private(set) var how: String?
     var address: String { "127.0.0.1:\(port)" }
 
-    /// `port`: the address is part of the membership, so a restarted peer reuses its own.
-    init(id: String, root: String, gatewayPort: Int, port: Int? = nil) throws {
+    /// `port`: 0 lets the system pick; the address is part of the membership, so a restarted
+    /// peer passes the one it had.
+    init(id: String, root: String, gatewayPort: Int, port: Int = 0) throws {
         self.id = id
-        self.port = try port ?? PeerProcess.freePort()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        process.arguments = ["peer", "--id", id, "--listen", "127.0.0.1:\(self.port)", "--data-dir", root + "/" + id,
+        process.arguments = ["peer", "--id", id, "--listen", "127.0.0.1:\(port)", "--data-dir", root + "/" + id,
                              "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20"]
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
     }
 
-    /// Waits for the ready line; returns how the peer started.
+    /// Waits for the ready line (`listening on HOST:PORT`); returns how the peer started.
     func waitReady() async throws -> String {
         var text = ""
         let deadline = ContinuousClock.now + .seconds(30)
@@ -130,8 +131,11 @@ final class PeerProcess: @unchecked Sendable {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty, !process.isRunning { break }
             text += String(decoding: data, as: UTF8.self)
-            if text.contains("listening on") {
-                how = text.split(separator: "\n").first { $0.hasPrefix("raft peer") }.map { String($0.split(separator: " ").last!) }
+            let lines = text.split(separator: "\n")
+            if let ready = lines.first(where: { $0.hasPrefix("listening on ") }),
+               let address = PeerAddress(String(ready.dropFirst("listening on ".count))) {
+                port = address.port
+                how = lines.first { $0.hasPrefix("raft peer") }.map { String($0.split(separator: " ").last!) }
                 return how ?? "unknown"
             }
         }
@@ -154,20 +158,5 @@ final class PeerProcess: @unchecked Sendable {
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw RPCError(.internal, "cannot pick a free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }

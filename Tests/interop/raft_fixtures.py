@@ -97,6 +97,17 @@ class Peer:
         except grpc.RpcError:
             return None
 
+    def wait_applied(self, index, timeout=10.0):
+        """Status once this peer applied `index`; AssertionError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.try_status()
+            if s is not None and s.applied_index >= index:
+                return s
+            time.sleep(0.05)
+        raise AssertionError("%s did not apply index %d within %.0f s:\n%s" % (
+            self.node_id, index, timeout, self.describe()))
+
     def kill9(self):
         if self.channel is not None:
             self.channel.close()

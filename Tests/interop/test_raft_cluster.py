@@ -58,17 +58,6 @@ def failover(cluster, old_leader):
     raise AssertionError("no new leader committed within 10 s:\n" + "\n".join(p.describe() for p in survivors))
 
 
-def wait_caught_up(peer, leader, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    target = leader.status().commit_index
-    while time.monotonic() < deadline:
-        s = peer.try_status()
-        if s is not None and s.applied_index >= target:
-            return s
-        time.sleep(0.05)
-    raise AssertionError("%s did not catch up to %d:\n%s" % (peer.node_id, target, peer.describe()))
-
-
 @pytest.mark.parametrize("count", [3, 5])
 def test_kill9_leader_new_leader_commits_within_a_second_and_old_one_catches_up(cluster_factory, count):
     cluster, leader = cluster_factory(count)
@@ -81,7 +70,7 @@ def test_kill9_leader_new_leader_commits_within_a_second_and_old_one_catches_up(
 
     leader.start()
     assert leader.how_started == "resumed"
-    s = wait_caught_up(leader, new_leader)
+    s = leader.wait_applied(new_leader.status().commit_index)
     assert s.role == "follower" and s.leader_id == new_leader.node_id
     assert s.applied_index >= after.index
 
@@ -105,7 +94,7 @@ def test_node_with_state_never_bootstraps_again(cluster_factory):
     assert first.how_started == "resumed"
     current = cluster.leader(timeout=10.0)
     assert current is not None
-    s = wait_caught_up(first, current)
+    s = first.wait_applied(current.status().commit_index)
     assert sum(1 for m in s.members if m.voter) == 3
 
 

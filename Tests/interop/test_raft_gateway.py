@@ -47,13 +47,7 @@ def test_gateway_bootstraps_first_peer_others_join_and_cluster_outlives_the_gate
         member.start()
         assert member.how_started == "resumed"
         reply = cluster.propose(b"still down")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            s = member.try_status()
-            if s is not None and s.applied_index >= reply.index:
-                break
-            time.sleep(0.05)
-        assert s is not None and s.applied_index >= reply.index
+        assert member.wait_applied(reply.index).applied_index >= reply.index
     finally:
         cluster.close()
         gw.close()
