@@ -31,7 +31,8 @@ extension RaftCore {
     }
 
     mutating func campaign(_ kind: CampaignKind) {
-        guard canCampaign else { return }
+        // At the bound a new term could not be sent (peers drop it): stay a follower rather than overflow.
+        guard canCampaign, term < RaftBounds.maxValue else { return }
         let voteTerm: UInt64
         if kind == .preVote {
             resetRoleState(role: .preCandidate, leader: nil)

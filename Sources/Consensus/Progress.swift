@@ -14,8 +14,9 @@ struct Progress: Sendable {
     var state: State = .probe
     /// Probe state: a probe is outstanding.
     var probeSent = false
-    /// Replicate state: last index of each AppendEntries in flight, oldest first.
-    var inflight: [UInt64] = []
+    /// Replicate state: last index and entry bytes of each AppendEntries in flight, oldest first.
+    var inflight: [(last: UInt64, bytes: Int)] = []
+    var inflightBytes = 0
     /// Heard from since the last check-quorum round.
     var recentActive = true
     /// Ticks since `match` last moved (or anything was outstanding).
@@ -24,17 +25,22 @@ struct Progress: Sendable {
 
     init(next: UInt64) { self.next = next }
 
-    func isPaused(maxInflight: Int) -> Bool {
+    /// Replicate state pauses at `maxInflight` messages or `maxBytes` of entries in flight, so
+    /// heartbeats never queue behind more data than the link moves in a fraction of a timeout.
+    func isPaused(maxInflight: Int, maxBytes: Int) -> Bool {
         switch state {
         case .probe: probeSent
-        case .replicate: inflight.count >= maxInflight
+        case .replicate: inflight.count >= maxInflight || inflightBytes >= maxBytes
         case .snapshot: true
         }
     }
 
     /// Records an acknowledged match; true if it moved forward.
     mutating func acknowledge(match index: UInt64) -> Bool {
-        inflight.removeAll { $0 <= index }
+        while let first = inflight.first, first.last <= index {
+            inflightBytes -= first.bytes
+            inflight.removeFirst()
+        }
         guard index > match else { return false }
         match = index
         next = max(next, index + 1)
@@ -42,14 +48,15 @@ struct Progress: Sendable {
         return true
     }
 
-    /// The leader sent entries up to `last`.
-    mutating func sent(upTo last: UInt64?) {
+    /// The leader sent entries up to `last`, carrying `bytes` of data.
+    mutating func sent(upTo last: UInt64?, bytes: Int) {
         switch state {
         case .probe: probeSent = true
         case .replicate:
             if let last {
                 next = last + 1
-                inflight.append(last)
+                inflight.append((last, bytes))
+                inflightBytes += bytes
             }
         case .snapshot: break
         }
@@ -59,7 +66,7 @@ struct Progress: Sendable {
         state = .probe
         next = max(candidate, match + 1)
         probeSent = false
-        inflight.removeAll()
+        clearInflight()
         ticksWithoutProgress = 0
     }
 
@@ -67,15 +74,20 @@ struct Progress: Sendable {
         state = .replicate
         next = match + 1
         probeSent = false
-        inflight.removeAll()
+        clearInflight()
         ticksWithoutProgress = 0
     }
 
     mutating func becomeSnapshot(index: UInt64) {
         state = .snapshot(index: index)
         probeSent = false
-        inflight.removeAll()
+        clearInflight()
         ticksInSnapshot = 0
+    }
+
+    private mutating func clearInflight() {
+        inflight.removeAll()
+        inflightBytes = 0
     }
 
     /// The public view of this progress.

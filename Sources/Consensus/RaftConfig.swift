@@ -15,8 +15,14 @@ public struct RaftConfig: Equatable, Sendable {
     /// and followers that heard from a leader within it ignore vote requests.
     public var checkQuorum: Bool
     public var maxEntriesPerMessage: Int
+    /// Entry bytes per AppendEntries (etcd's `MaxSizePerMsg`): a message holds entries until
+    /// their data reaches this, and always at least one, so large proposals never make one
+    /// message so big that replicating it outlasts an election timeout.
+    public var maxBytesPerMessage: Int
     /// AppendEntries messages in flight per follower while pipelining.
     public var maxInflightMessages: Int
+    /// Entry bytes in flight per follower (etcd's `MaxInflightBytes`); at least one message is always allowed.
+    public var maxInflightBytes: Int
     /// The leader proposes `promote` for a learner whose match index is within
     /// this many entries of the leader's last index.
     public var learnerCatchUpMargin: UInt64
@@ -24,7 +30,7 @@ public struct RaftConfig: Equatable, Sendable {
 
     public init(id: NodeID, randomSeed: UInt64, electionTicks: Int = 10, heartbeatTicks: Int = 1,
                 preVote: Bool = true, checkQuorum: Bool = true, maxEntriesPerMessage: Int = 64,
-                maxInflightMessages: Int = 8, learnerCatchUpMargin: UInt64 = 8, autoPromoteLearners: Bool = true) {
+                maxBytesPerMessage: Int = 1 << 20, maxInflightMessages: Int = 8, maxInflightBytes: Int = 4 << 20, learnerCatchUpMargin: UInt64 = 8, autoPromoteLearners: Bool = true) {
         self.id = id
         self.randomSeed = randomSeed
         self.electionTicks = electionTicks
@@ -32,7 +38,9 @@ public struct RaftConfig: Equatable, Sendable {
         self.preVote = preVote
         self.checkQuorum = checkQuorum
         self.maxEntriesPerMessage = maxEntriesPerMessage
+        self.maxBytesPerMessage = maxBytesPerMessage
         self.maxInflightMessages = maxInflightMessages
+        self.maxInflightBytes = maxInflightBytes
         self.learnerCatchUpMargin = learnerCatchUpMargin
         self.autoPromoteLearners = autoPromoteLearners
     }
@@ -42,7 +50,9 @@ public struct RaftConfig: Equatable, Sendable {
         guard heartbeatTicks >= 1 else { throw .invalidConfig("heartbeatTicks must be >= 1") }
         guard electionTicks > heartbeatTicks else { throw .invalidConfig("electionTicks must exceed heartbeatTicks") }
         guard maxEntriesPerMessage >= 1 else { throw .invalidConfig("maxEntriesPerMessage must be >= 1") }
+        guard maxBytesPerMessage >= 1 else { throw .invalidConfig("maxBytesPerMessage must be >= 1") }
         guard maxInflightMessages >= 1 else { throw .invalidConfig("maxInflightMessages must be >= 1") }
+        guard maxInflightBytes >= 1 else { throw .invalidConfig("maxInflightBytes must be >= 1") }
     }
 
     /// A follower in pipelined replication whose match index has not moved for

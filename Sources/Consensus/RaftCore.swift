@@ -50,6 +50,9 @@ public struct RaftCore: Sendable {
     /// (default: the snapshot); committed entries after it are handed out again.
     public init(config: RaftConfig, state: PersistentState, appliedIndex: UInt64? = nil) throws(RaftError) {
         try config.validate()
+        if let problem = state.boundsViolation {
+            throw .invalidPersistentState("\(problem); a forged message poisoned this state")
+        }
         self.config = config
         log = try RaftLog(restoring: state, applied: appliedIndex)
         term = state.hardState.term
@@ -93,9 +96,10 @@ public struct RaftCore: Sendable {
     }
 
     /// A message from a peer. Messages from removed nodes, stale terms or
-    /// unexpected roles are dropped or answered as Raft prescribes.
+    /// unexpected roles are dropped or answered as Raft prescribes, and so is one
+    /// no correct node could send (a term or index beyond `RaftBounds`).
     public mutating func step(_ message: Message) {
-        guard message.to == id, message.from != id else { return }
+        guard message.to == id, message.from != id, message.boundsViolation == nil else { return }
         guard !log.committedConfig.removed.contains(message.from) else { return }
         if message.term > term {
             guard stepHigherTerm(message) else { return }

@@ -79,11 +79,18 @@ struct RaftLog: Sendable {
         return entries[position(index)]
     }
 
-    /// Up to `maxCount` entries starting at `index` (which must be after the snapshot).
-    func entries(from index: UInt64, maxCount: Int) -> [Entry] {
+    /// Up to `maxCount` entries starting at `index` (which must be after the snapshot), while
+    /// their data stays within `maxBytes`; the first entry is always included, whatever its size.
+    func entries(from index: UInt64, maxCount: Int, maxBytes: Int) -> [Entry] {
         guard index > snapshotIndex, index <= lastIndex else { return [] }
         let start = position(index)
-        return Array(entries[start..<min(entries.count, start + maxCount)])
+        var end = start, bytes = 0
+        while end < min(entries.count, start + maxCount) {
+            bytes += entries[end].data.count
+            if end > start && bytes > maxBytes { break }
+            end += 1
+        }
+        return Array(entries[start..<end])
     }
 
     /// Entries in `from...through`, clamped to what is in memory.

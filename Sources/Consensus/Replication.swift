@@ -28,14 +28,15 @@ extension RaftCore {
     /// Returns false if nothing was sent.
     @discardableResult
     mutating func sendAppend(to peer: NodeID, allowEmpty: Bool) -> Bool {
-        guard var state = progress[peer], !state.isPaused(maxInflight: config.maxInflightMessages) else { return false }
+        guard var state = progress[peer],
+              !state.isPaused(maxInflight: config.maxInflightMessages, maxBytes: config.maxInflightBytes) else { return false }
         let prevIndex = state.next - 1
         guard let prevTerm = log.term(at: prevIndex) else { return sendSnapshot(to: peer) }
-        let entries = log.entries(from: state.next, maxCount: config.maxEntriesPerMessage)
+        let entries = log.entries(from: state.next, maxCount: config.maxEntriesPerMessage, maxBytes: config.maxBytesPerMessage)
         guard !entries.isEmpty || allowEmpty else { return false }
         send(to: peer, .appendEntries(AppendEntries(prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries: entries,
                                                     leaderCommit: log.committed, readRound: reads.round)))
-        state.sent(upTo: entries.last?.index)
+        state.sent(upTo: entries.last?.index, bytes: entries.reduce(0) { $0 + $1.data.count })
         progress[peer] = state
         return true
     }
@@ -142,7 +143,8 @@ extension RaftCore {
     // MARK: leader: responses
 
     mutating func handleAppendResponse(from peer: NodeID, _ response: AppendEntriesResponse) {
-        guard var state = progress[peer] else { return }
+        // A follower cannot hold more than we sent, nor echo a read round we never started.
+        guard var state = progress[peer], response.matchIndex <= log.lastIndex, response.readRound <= reads.round else { return }
         state.recentActive = true
         if response.success {
             let advanced = state.acknowledge(match: response.matchIndex)
@@ -180,7 +182,7 @@ extension RaftCore {
             // We hold that term too: the follower's entries of it may match ours up to our last one.
             next = last + 1
         }
-        return max(1, min(next, response.rejectedIndex))
+        return max(1, min(next, response.rejectedIndex, log.lastIndex + 1))
     }
 
     /// A follower's match moved forward: commit, promote, hand over.

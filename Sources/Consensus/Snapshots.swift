@@ -35,7 +35,7 @@ extension RaftCore {
     }
 
     mutating func handleSnapshotResponse(from peer: NodeID, _ response: InstallSnapshotResponse) {
-        guard var state = progress[peer] else { return }
+        guard var state = progress[peer], response.matchIndex <= log.lastIndex else { return }
         state.recentActive = true
         let advanced = state.acknowledge(match: response.matchIndex)
         if case .snapshot = state.state { state.becomeProbe(next: state.match + 1) }

@@ -26,7 +26,7 @@ public final class PeerTransport: Sendable {
         self.logger = logger
         loop = EventLoop(name: "raft-net-\(selfID)")
         // Peers come back quickly after a restart: retry connects within a few heartbeats.
-        channelConfig = ChannelConfig(tls: tls, maxReceiveMessageSize: 64 << 20, connectTimeout: .milliseconds(500),
+        channelConfig = ChannelConfig(tls: tls, maxReceiveMessageSize: options.maxMessageBytes, connectTimeout: .milliseconds(500),
                                       backoff: Backoff(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(500)),
                                       userAgent: "gossipfl-raft/0.1", logger: logger)
     }
@@ -48,7 +48,7 @@ public final class PeerTransport: Sendable {
             logger.debug("no address for \(message.to); dropping \(message.kind)")
             return
         }
-        let options = CallOptions(timeout: self.options.rpcTimeout, maxReceiveMessageSize: 64 << 20)
+        let options = CallOptions(timeout: self.options.rpcTimeout, maxReceiveMessageSize: self.options.maxMessageBytes)
         let chunkSize = self.options.snapshotChunkBytes
         let onResponse = onResponse
         let me = selfID
@@ -65,7 +65,7 @@ public final class PeerTransport: Sendable {
                     reply = WireMapping.message(response, from: message.to, to: me)
                 case .installSnapshot(let r):
                     let call = channel.makeCall(RaftMethods.installSnapshot,
-                                                options: CallOptions(timeout: .seconds(30), maxReceiveMessageSize: 64 << 20))
+                                                options: CallOptions(timeout: .seconds(30), maxReceiveMessageSize: self.options.maxMessageBytes))
                     for chunk in WireMapping.snapshotChunks(message, r.snapshot, chunkSize: chunkSize) { try await call.send(chunk) }
                     call.closeSend()
                     guard let response = try await call.receive() else {
@@ -84,7 +84,11 @@ public final class PeerTransport: Sendable {
                 default:
                     reply = nil
                 }
-                if let reply { await onResponse(reply) }
+                if let reply, let problem = reply.boundsViolation {
+                    logger.warning("dropping \(reply.kind) from \(message.to): \(problem)")
+                } else if let reply {
+                    await onResponse(reply)
+                }
             } catch {
                 logger.trace("\(message.kind) to \(message.to) failed: \(error)")
             }

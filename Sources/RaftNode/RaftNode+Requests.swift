@@ -5,6 +5,7 @@ extension RaftNode {
     /// Appends `data` through this node (it must lead) and waits until it is committed and applied here.
     public func propose(_ data: [UInt8]) async -> Result<LogPosition, RaftNodeError> {
         if let failure { return .failure(failure) }
+        guard data.count <= options.maxRequestBytes else { return .failure(.tooLarge(bytes: data.count, limit: options.maxRequestBytes)) }
         let position: LogPosition
         do {
             position = try core.propose(data)

@@ -53,7 +53,8 @@ public actor RaftNode<Machine: StateMachine> {
     /// Makes the core config for `id` from the options (seeded per node and start).
     public static func coreConfig(id: NodeID, options: RaftNodeOptions, seed: UInt64) -> RaftConfig {
         RaftConfig(id: id, randomSeed: seed, electionTicks: options.electionTicks, heartbeatTicks: options.heartbeatTicks,
-                   maxEntriesPerMessage: options.maxEntriesPerMessage, maxInflightMessages: options.maxInflightMessages)
+                   maxEntriesPerMessage: options.maxEntriesPerMessage, maxBytesPerMessage: options.maxAppendBytes,
+                   maxInflightMessages: options.maxInflightMessages, maxInflightBytes: options.maxInflightBytes)
     }
 
     /// Starts ticking. `transport` sends this node's requests to its peers.

@@ -34,7 +34,7 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
                              decide: (_ address: String, _ restored: Bool) async throws -> Start) async throws -> RaftPeer {
         let (storage, state) = try RaftStorage.open(directory: dataDirectory)
         let ref = NodeRef<Machine>()
-        let server = try Server(config: ServerConfig(host: host, port: port, maxReceiveMessageSize: 64 << 20),
+        let server = try Server(config: ServerConfig(host: host, port: port, maxReceiveMessageSize: options.maxMessageBytes),
                                 services: [raftService(ref), clusterService(ref), HealthService().service])
         try server.start()
         let address = PeerAddress(host: advertiseHost ?? host, port: server.port).description
@@ -60,9 +60,9 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
             }
             node = try RaftNode(core: core, address: address, storage: storage, machine: machine, options: options, logger: logger)
         } catch {
-            // What storage holds cannot start a node (inconsistent state, unreadable snapshot data).
+            // What storage holds cannot start a node (inconsistent or poisoned state, unreadable snapshot data).
             await server.shutdown(grace: .zero)
-            throw error
+            throw UnusableState(directory: dataDirectory, reason: "\(error)")
         }
         ref.set(node)
         let transport = PeerTransport(selfID: id, options: options) { [node] reply in await node.receive(reply) }
@@ -104,5 +104,17 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         await node.stop()
         await server.shutdown(grace: .milliseconds(500))
         node.shutdownLoop()
+    }
+}
+
+/// The data directory holds state no node can start from. Restarting cannot help:
+/// the operator removes the node from the cluster and starts it on an empty directory.
+public struct UnusableState: Error, CustomStringConvertible {
+    public let directory: String
+    public let reason: String
+
+    public var description: String {
+        "the Raft state in \(directory) cannot start a node: \(reason). Restarting will not help: remove this node "
+            + "from the cluster (raft.v1.Cluster/Leave on the leader) and start it with an empty --data-dir"
     }
 }

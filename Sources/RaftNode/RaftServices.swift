@@ -19,7 +19,15 @@ public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Servi
     service.clientStreaming("InstallSnapshot") { (chunks: RequestStream<RaftV1.InstallSnapshotRequest>, _) in
         let node = try ref.get(), me = node.id
         var received: [RaftV1.InstallSnapshotRequest] = []
-        for try await chunk in chunks { received.append(chunk) }
+        var bytes = 0
+        let limit = node.options.maxSnapshotBytes
+        for try await chunk in chunks {
+            bytes += chunk.data.count
+            guard bytes <= limit else {
+                throw RPCError(.resourceExhausted, "InstallSnapshot exceeds the limit of \(limit) bytes")
+            }
+            received.append(chunk)
+        }
         let message = try validated { () throws(RaftWireError) in try WireMapping.snapshotMessage(received, to: me) }
         return WireMapping.snapshotResponse(await node.deliver(message))
     }
@@ -100,6 +108,7 @@ func rpcError(_ error: RaftNodeError) -> RPCError {
     case .busy: RPCError(.unavailable, "\(error)")
     case .removed: RPCError(.permissionDenied, "\(error)")
     case .rejected: RPCError(.failedPrecondition, "\(error)")
+    case .tooLarge: RPCError(.resourceExhausted, "\(error)")
     case .stopped, .storageFailed: RPCError(.unavailable, "\(error)")
     }
 }
@@ -119,12 +128,16 @@ private func checkMember(_ nodeID: String, address: String? = nil) throws {
     }
 }
 
+/// A request that is not a Raft message a correct peer could send gets INVALID_ARGUMENT before it reaches the core.
 private func validated(_ body: () throws(RaftWireError) -> Message) throws -> Message {
+    let message: Message
     do {
-        return try body()
+        message = try body()
     } catch {
         throw RPCError(.invalidArgument, error.description)
     }
+    if let problem = message.boundsViolation { throw RPCError(.invalidArgument, problem) }
+    return message
 }
 
 /// The node behind the services, set once the node exists (the server starts

@@ -14,7 +14,7 @@ public protocol StateMachine: Sendable {
 /// hand the newest round decisions to the trainer.
 public struct RecordLog: StateMachine, Equatable {
     public private(set) var count: UInt64 = 0
-    /// FNV-1a over every applied record, chained: equal digests mean equal histories.
+    /// FNV-1a over every applied record, eight bytes a step, chained: equal digests mean equal histories.
     public private(set) var digest: UInt64 = 0xCBF2_9CE4_8422_2325
     public private(set) var recent: [[UInt8]] = []
     public let keepRecent: Int
@@ -23,8 +23,19 @@ public struct RecordLog: StateMachine, Equatable {
 
     public mutating func apply(_ data: [UInt8], index: UInt64) {
         count += 1
-        for byte in data { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        digest = (digest ^ 0xFF) &* 0x100_0000_01B3
+        // Words rather than bytes: a 1.5 MiB record costs a debug build ~2 ms instead of ~100.
+        data.withUnsafeBytes { raw in
+            var position = 0
+            while raw.count - position >= 8 {
+                digest = (digest ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self))) &* 0x100_0000_01B3
+                position &+= 8
+            }
+            while position < raw.count {
+                digest = (digest ^ UInt64(raw[position])) &* 0x100_0000_01B3
+                position &+= 1
+            }
+        }
+        digest = (digest ^ UInt64(data.count)) &* 0x100_0000_01B3
         recent.append(data)
         if recent.count > keepRecent { recent.removeFirst(recent.count - keepRecent) }
     }

@@ -30,32 +30,33 @@ struct PeerCommand: AsyncParsableCommand {
     var electionTicks = 10
     @Option(name: .customLong("heartbeat-ticks")) var heartbeatTicks = 2
     @Option(name: .customLong("join-timeout-s"), help: "Give up joining after this long.") var joinTimeoutSeconds = 60.0
+    @Option(name: .customLong("max-request-bytes"),
+            help: "Largest proposal accepted; bigger ones get RESOURCE_EXHAUSTED (etcd's default: 1.5 MiB).")
+    var maxRequestBytes = RaftNodeOptions().maxRequestBytes
 
     func validate() throws {
         guard tickMs > 0, heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
             throw ValidationError("need --tick-ms > 0 and --election-ticks > --heartbeat-ticks >= 1")
         }
         guard !(bootstrap && join != nil) else { throw ValidationError("--bootstrap and --join exclude each other") }
+        guard (1...(256 << 20)).contains(maxRequestBytes) else { throw ValidationError("--max-request-bytes must be in 1...268435456") }
     }
 
     func run() async throws {
         var logger = Logger(label: "gossipfl.peer")
         logger.logLevel = .info
-        let options = RaftNodeOptions(tickInterval: .milliseconds(tickMs), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
+        var options = RaftNodeOptions(tickInterval: .milliseconds(tickMs), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
+        options.maxRequestBytes = maxRequestBytes
         let termination = TerminationSignal()
         let discovery = DiscoverySlot()
         let staticJoin = (join ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
-        let peer = try await RaftPeer.start(
-            id: id, host: listen.host, port: listen.port, advertiseHost: advertiseHost, dataDirectory: dataDir,
-            machine: RecordLog(), options: options, joinDeadline: .seconds(joinTimeoutSeconds), logger: logger
-        ) { address, restored in
-            guard let gateway else {
-                return bootstrap ? .bootstrap : staticJoin.isEmpty ? .resume : .join(staticJoin)
-            }
-            let client = try makeDiscoveryClient(gateway: gateway, address: address)
-            discovery.client = client
-            if restored { return .resume }
-            return try await askGateway(client, fallback: staticJoin, logger: logger)
+        let peer: RaftPeer<RecordLog>
+        do {
+            peer = try await start(options: options, discovery: discovery, staticJoin: staticJoin, logger: logger)
+        } catch let error as UnusableState {
+            // Not a crash: a clear line and EX_CONFIG (78), which supervisors can be told not to restart on.
+            FileHandle.standardError.write(Data("raft peer \(id) cannot start: \(error)\n".utf8))
+            throw ExitCode(78)
         }
         let me = id
         await peer.node.observeFailure { error in
@@ -81,6 +82,22 @@ struct PeerCommand: AsyncParsableCommand {
         await termination.wait()
         await discovery.client?.stop()
         await peer.shutdown()
+    }
+
+    private func start(options: RaftNodeOptions, discovery: DiscoverySlot, staticJoin: [String],
+                       logger: Logger) async throws -> RaftPeer<RecordLog> {
+        try await RaftPeer.start(
+            id: id, host: listen.host, port: listen.port, advertiseHost: advertiseHost, dataDirectory: dataDir,
+            machine: RecordLog(), options: options, joinDeadline: .seconds(joinTimeoutSeconds), logger: logger
+        ) { address, restored in
+            guard let gateway else {
+                return bootstrap ? .bootstrap : staticJoin.isEmpty ? .resume : .join(staticJoin)
+            }
+            let client = try makeDiscoveryClient(gateway: gateway, address: address)
+            discovery.client = client
+            if restored { return .resume }
+            return try await askGateway(client, fallback: staticJoin, logger: logger)
+        }
     }
 
     private func makeDiscoveryClient(gateway: HostPort, address: String) throws -> DiscoveryClient {

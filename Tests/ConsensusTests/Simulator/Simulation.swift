@@ -13,6 +13,7 @@ final class Simulation {
         var preVote = true
         var checkQuorum = true
         var maxEntriesPerMessage = 64
+        var maxBytesPerMessage = 1 << 20
         var maxInflight = 4
         var learnerCatchUpMargin: UInt64 = 8
         var autoPromote = true
@@ -145,7 +146,8 @@ final class Simulation {
                    randomSeed: SimStateMachine.mix(seed, UInt64(node), UInt64(nodes[node].incarnation)),
                    electionTicks: options.electionTicks, heartbeatTicks: options.heartbeatTicks,
                    preVote: options.preVote, checkQuorum: options.checkQuorum,
-                   maxEntriesPerMessage: options.maxEntriesPerMessage, maxInflightMessages: options.maxInflight,
+                   maxEntriesPerMessage: options.maxEntriesPerMessage, maxBytesPerMessage: options.maxBytesPerMessage,
+                   maxInflightMessages: options.maxInflight,
                    learnerCatchUpMargin: options.learnerCatchUpMargin, autoPromoteLearners: options.autoPromote)
     }
 
