@@ -13,11 +13,14 @@ public struct ChannelConfig: Sendable {
     public var connectTimeout: Duration
     public var backoff: Backoff
     public var userAgent: String
+    /// Per-connection memory bounds; nil: sized for `maxReceiveMessageSize`.
+    public var connectionLimits: ConnectionLimits?
     public var logger: Logger
 
     public init(tls: TLSClientConfig? = nil, authority: String? = nil, maxReceiveMessageSize: Int = 4 << 20,
                 keepalive: Keepalive? = nil, connectTimeout: Duration = .seconds(20), backoff: Backoff = Backoff(),
-                userAgent: String = "gossipfl-swift/0.1", logger: Logger = Logger(label: "gossipfl.rpc.client")) {
+                userAgent: String = "gossipfl-swift/0.1", connectionLimits: ConnectionLimits? = nil,
+                logger: Logger = Logger(label: "gossipfl.rpc.client")) {
         self.tls = tls
         self.authority = authority
         self.maxReceiveMessageSize = maxReceiveMessageSize
@@ -25,7 +28,12 @@ public struct ChannelConfig: Sendable {
         self.connectTimeout = connectTimeout
         self.backoff = backoff
         self.userAgent = userAgent
+        self.connectionLimits = connectionLimits
         self.logger = logger
+    }
+
+    var effectiveConnectionLimits: ConnectionLimits {
+        ConnectionLimits.fitting(maxMessageSize: maxReceiveMessageSize, connectionLimits)
     }
 }
 
@@ -49,7 +57,8 @@ public final class Channel: Sendable {
     /// Starts a call; messages flow through the returned stream.
     func startStream(path: String, options: CallOptions) -> ClientStream {
         let stream = ClientStream(loop: core.loop, path: path, options: options,
-                                  maxReceiveMessageSize: core.config.maxReceiveMessageSize)
+                                  maxReceiveMessageSize: core.config.maxReceiveMessageSize,
+                                  connectionBudget: core.config.effectiveConnectionLimits.maxBufferedInboundBytes)
         core.loop.run { [core] in
             stream.armDeadline()
             core.start(stream)
@@ -178,7 +187,8 @@ final class ChannelCore: @unchecked Sendable {
             return
         }
         let connection = ClientConnection(loop: loop, bufferevent: bev, peer: "\(host):\(port)",
-                                          expectsTLS: tls != nil, logger: config.logger)
+                                          expectsTLS: tls != nil, limits: config.effectiveConnectionLimits,
+                                          logger: config.logger)
         state = .connecting(connection, waiting: [stream])
         connection.onReady = { [unowned self, unowned connection] in connectionReady(connection) }
         connection.onGoAway = { [unowned self, unowned connection] in

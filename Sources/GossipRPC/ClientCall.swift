@@ -57,6 +57,8 @@ public struct ClientCall<Request: WireMessage, Response: WireMessage>: Sendable 
             throw RPCError(.cancelled, "receive cancelled")
         }
         guard let bytes else { return nil }
+        let stream = self.stream
+        stream.loop.run { stream.taken(bytes.count) }
         do {
             return try Response(decoding: bytes)
         } catch {

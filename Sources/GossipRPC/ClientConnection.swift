@@ -12,9 +12,9 @@ final class ClientConnection: HTTP2Connection, @unchecked Sendable {
     var onGoAway: (() -> Void)?
     var onClosed: ((String) -> Void)?
 
-    init(loop: EventLoop, bufferevent: OpaquePointer, peer: String, expectsTLS: Bool, logger: Logger) {
+    init(loop: EventLoop, bufferevent: OpaquePointer, peer: String, expectsTLS: Bool, limits: ConnectionLimits, logger: Logger) {
         self.expectsTLS = expectsTLS
-        super.init(loop: loop, bufferevent: bufferevent, isServer: false, peer: peer, logger: logger)
+        super.init(loop: loop, bufferevent: bufferevent, isServer: false, peer: peer, limits: limits, logger: logger)
     }
 
     var canOpenStreams: Bool { isReady && !isDraining && !isClosed }
@@ -49,8 +49,8 @@ final class ClientConnection: HTTP2Connection, @unchecked Sendable {
         streams[stream]?.headerBlockEnded(endStream: endStream)
     }
 
-    override func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) {
-        streams[stream]?.dataReceived(bytes)
+    override func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) -> Bool {
+        streams[stream]?.dataReceived(bytes) ?? false
     }
 
     override func remoteEnded(stream: Int32) {

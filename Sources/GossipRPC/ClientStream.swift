@@ -21,13 +21,16 @@ final class ClientStream: @unchecked Sendable {
     private var blocksReceived = 0
     private var finished = false
     private var deadlineTimer: LoopTimer?
+    /// DATA bytes received and not yet taken by the caller (see `InboundCredit`).
+    private var heldInbound = 0
 
-    init(loop: EventLoop, path: String, options: CallOptions, maxReceiveMessageSize: Int) {
+    /// A per-call receive limit is capped at the connection's inbound budget: a larger message could never complete.
+    init(loop: EventLoop, path: String, options: CallOptions, maxReceiveMessageSize: Int, connectionBudget: Int) {
         self.loop = loop
         self.path = path
         self.options = options
         self.deadline = options.timeout.map { ContinuousClock.now + $0 }
-        self.deframer = MessageDeframer(maxMessageSize: options.maxReceiveMessageSize ?? maxReceiveMessageSize)
+        self.deframer = MessageDeframer(maxMessageSize: min(options.maxReceiveMessageSize ?? maxReceiveMessageSize, connectionBudget))
     }
 
     var isFinished: Bool { finished }
@@ -63,6 +66,10 @@ final class ClientStream: @unchecked Sendable {
         // Sending on an ended call reports how it ended (e.g. UNAVAILABLE).
         if finished, case .success(let final)? = status.current { throw RPCError(status: final) }
         guard case .open = body.ending else { throw RPCError(.internal, "send after closeSend") }
+        if let connection, !connection.hasOutboundRoom(for: MessageFramer.prefixLength + message.count) {
+            throw RPCError(.resourceExhausted, "the server is not reading: more than "
+                           + "\(connection.limits.maxQueuedOutboundBytes) bytes are queued on this connection")
+        }
         body.append(MessageFramer.frame(message))
         if let streamID { connection?.resumeData(stream: streamID) }
     }
@@ -128,14 +135,28 @@ final class ClientStream: @unchecked Sendable {
         return metadata
     }
 
-    func dataReceived(_ bytes: UnsafeRawBufferPointer) {
-        guard !finished else { return }
+    /// True when this call now holds the bytes (released as the caller takes responses, or at the end).
+    func dataReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !finished else { return false }
+        heldInbound += bytes.count
         do {
             try deframer.feed(bytes) { responses.yield($0) }
         } catch {
             let code: StatusCode = if case .tooLarge = error { .resourceExhausted } else { .internal }
             abort(RPCStatus(code: code, message: error.description))
         }
+        return true
+    }
+
+    /// The caller took a response of `count` bytes (plus its prefix).
+    func taken(_ count: Int) {
+        releaseHeld(MessageFramer.prefixLength + count)
+    }
+
+    private func releaseHeld(_ count: Int) {
+        let released = min(count, heldInbound)
+        heldInbound -= released
+        connection?.releaseInbound(released)
     }
 
     func remoteEndedWithoutTrailers() {
@@ -171,6 +192,8 @@ final class ClientStream: @unchecked Sendable {
     private func complete(_ final: RPCStatus) {
         guard !finished else { return }
         finished = true
+        // The stream can receive nothing more: what is still queued is the caller's to read.
+        releaseHeld(heldInbound)
         deadlineTimer?.cancel()
         deadlineTimer = nil
         body.releaseWaiters()

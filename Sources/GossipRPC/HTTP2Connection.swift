@@ -29,16 +29,26 @@ class HTTP2Connection: @unchecked Sendable {
     private var resetAfterEnd: Set<Int32> = []
     private var keepaliveTimer: LoopTimer?
     private var pingTimeoutTimer: LoopTimer?
+    private var handshakeTimer: LoopTimer?
+    private var idleTimer: LoopTimer?
     private(set) var pingAcksReceived = 0
+    /// The peer's first SETTINGS arrived: the TLS handshake and the HTTP/2 preface are done.
+    private(set) var handshakeCompleted = false
     /// Stop pulling frames from nghttp2 while this much is waiting for the socket.
     private static let socketHighWater = 4 << 20
+    private var inboundCredit: InboundCredit
+    /// Response or request bytes queued on this connection's streams, not yet taken by nghttp2.
+    let outboundLedger = OutboundLedger()
+    let limits: ConnectionLimits
 
-    init(loop: EventLoop, bufferevent: OpaquePointer, isServer: Bool, peer: String, logger: Logger) {
+    init(loop: EventLoop, bufferevent: OpaquePointer, isServer: Bool, peer: String, limits: ConnectionLimits, logger: Logger) {
         self.loop = loop
         self.isServer = isServer
         self.peer = peer
         self.logger = logger
+        self.limits = limits
         self.bev = bufferevent
+        inboundCredit = InboundCredit(budget: limits.maxBufferedInboundBytes)
         let me = Unmanaged.passRetained(self)
         retained = me
         var option: OpaquePointer?
@@ -46,6 +56,8 @@ class HTTP2Connection: @unchecked Sendable {
         // gRPC peers (grpcio) keep many streams; nghttp2's default of 100 closed-stream
         // records is fine, but we lift the reserved remote stream limit for safety.
         nghttp2_option_set_max_reserved_remote_streams(option, 0)
+        // We return flow-control credit ourselves, once the application took the bytes (InboundCredit).
+        nghttp2_option_set_no_auto_window_update(option, 1)
         var session: OpaquePointer?
         let rv = isServer
             ? nghttp2_session_server_new2(&session, NGHTTP2Callbacks.shared.pointer, me.toOpaque(), option)
@@ -63,7 +75,9 @@ class HTTP2Connection: @unchecked Sendable {
     }
 
     /// Sends our SETTINGS and starts reading. Call once the socket is usable.
-    func startSession(maxConcurrentStreams: UInt32 = 1000, initialWindowSize: UInt32 = 1 << 20,
+    /// 100 concurrent streams (the RFC 9113 minimum recommendation, as nginx and Go's default
+    /// order of magnitude): each running handler may hold a request and a response.
+    func startSession(maxConcurrentStreams: UInt32 = 100, initialWindowSize: UInt32 = 1 << 20,
                       connectionWindowSize: Int32 = 16 << 20) {
         guard !isClosed, let bev else { return }
         var settings = [
@@ -87,7 +101,9 @@ class HTTP2Connection: @unchecked Sendable {
     /// Returns false to reset the stream (bad or oversized header).
     func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool { true }
     func headersEnded(stream: Int32, endStream: Bool) {}
-    func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) {}
+    /// Returns true when a call now holds the bytes and will `releaseInbound` them;
+    /// false when they were dropped (unknown or finished stream).
+    func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) -> Bool { false }
     func remoteEnded(stream: Int32) {}
     func streamClosed(stream: Int32, errorCode: UInt32) {}
     func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {}
@@ -96,10 +112,40 @@ class HTTP2Connection: @unchecked Sendable {
 
     // MARK: submitting frames
 
+    // MARK: flow control and budgets
+
+    /// The application took (or dropped) `count` bytes a call held: they may go back to the peer.
+    func releaseInbound(_ count: Int) {
+        guard count > 0 else { return }
+        inboundCredit.released(count)
+        returnInboundCredit()
+    }
+
+    private func returnInboundCredit() {
+        guard !isClosed, let credit = inboundCredit.takeReturnable() else { return }
+        for (stream, bytes) in credit.streams { nghttp2_session_consume(session, stream, bytes) }
+        if credit.connectionOnly > 0 { nghttp2_session_consume_connection(session, credit.connectionOnly) }
+        scheduleFlush()
+    }
+
+    /// Bytes received and not yet taken by the application (for tests and status).
+    var bufferedInboundBytes: Int { inboundCredit.held }
+
+    /// Whether `count` more bytes may be queued for sending: a peer that stops reading
+    /// (zero windows) must not make us hold unbounded responses.
+    func hasOutboundRoom(for count: Int) -> Bool {
+        outboundLedger.queued + count <= limits.maxQueuedOutboundBytes
+    }
+
+    private func register(_ body: OutboundBuffer, stream: Int32) {
+        outbound[stream] = body
+        body.attach(to: outboundLedger)
+    }
+
     /// Submits response HEADERS and registers the stream's outbound data.
     func submitResponse(stream: Int32, headers: [(String, String)], body: OutboundBuffer) {
         guard !isClosed else { return }
-        outbound[stream] = body
+        register(body, stream: stream)
         var provider = NGHTTP2Callbacks.dataProvider
         let rv = withHeaderBlock(headers) { nghttp2_submit_response(session, stream, $0, $1, &provider) }
         if rv != 0 { logger.debug("submit_response failed: \(Self.errorText(rv))") }
@@ -121,7 +167,7 @@ class HTTP2Connection: @unchecked Sendable {
         var provider = NGHTTP2Callbacks.dataProvider
         let stream = withHeaderBlock(headers) { nghttp2_submit_request(session, nil, $0, $1, &provider, nil) }
         guard stream > 0 else { return nil }
-        outbound[stream] = body
+        register(body, stream: stream)
         scheduleFlush()
         return stream
     }
@@ -163,6 +209,13 @@ class HTTP2Connection: @unchecked Sendable {
         scheduleFlush()
     }
 
+    /// Ends the session with GOAWAY(`errorCode`); the connection closes once it is sent.
+    func terminate(errorCode: nghttp2_error_code) {
+        guard !isClosed else { return }
+        nghttp2_session_terminate_session(session, errorCode.rawValue)
+        scheduleFlush()
+    }
+
     func sendPing() {
         guard !isClosed else { return }
         nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
@@ -182,6 +235,37 @@ class HTTP2Connection: @unchecked Sendable {
                 close(reason: "keepalive timeout")
             }
         }
+    }
+
+    // MARK: timeouts
+
+    /// Closes the connection unless the peer's SETTINGS (after TLS and the preface) arrive within
+    /// `timeout`: a socket that never speaks HTTP/2 must not hold a file descriptor forever.
+    func armHandshakeTimeout(_ timeout: Duration) {
+        guard !handshakeCompleted, !isClosed else { return }
+        handshakeTimer = LoopTimer(loop: loop, after: timeout) { [unowned self] in
+            handshakeTimer = nil
+            logger.debug("no HTTP/2 preface from \(peer) within \(timeout); closing")
+            close(reason: "handshake timeout")
+        }
+    }
+
+    /// (Re)starts the idle clock: after `timeout` without calls, GOAWAY and close.
+    func armIdleTimeout(_ timeout: Duration) {
+        idleTimer?.cancel()
+        guard !isClosed else { return }
+        idleTimer = LoopTimer(loop: loop, after: timeout) { [unowned self] in
+            idleTimer = nil
+            logger.debug("connection from \(peer) idle for \(timeout); closing")
+            sendGoAway(final: true)
+            flush()
+            closeAfterFlush(reason: "idle timeout")
+        }
+    }
+
+    func cancelIdleTimeout() {
+        idleTimer?.cancel()
+        idleTimer = nil
     }
 
     // MARK: I/O
@@ -298,6 +382,9 @@ class HTTP2Connection: @unchecked Sendable {
         keepaliveTimer?.cancel()
         pingTimeoutTimer?.cancel()
         pingTimeoutTimer = nil
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        cancelIdleTimeout()
         if let bev { bufferevent_disable(bev, Int16(EV_READ | EV_WRITE)) }
         loop.atEndOfTick { [self] in teardown(reason: reason) }
     }
@@ -314,7 +401,10 @@ class HTTP2Connection: @unchecked Sendable {
         session = nil
         let buffers = outbound
         outbound = [:]
-        for buffer in buffers.values { buffer.releaseWaiters() }
+        for buffer in buffers.values {
+            buffer.detach()
+            buffer.releaseWaiters()
+        }
         didClose(reason: reason)
         retained?.release()
         retained = nil
@@ -348,6 +438,10 @@ class HTTP2Connection: @unchecked Sendable {
             if endStream { remoteEnded(stream: hd.stream_id) }
         case NGHTTP2_GOAWAY.rawValue:
             goAwayReceived(lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+        case NGHTTP2_SETTINGS.rawValue where UInt32(hd.flags) & NGHTTP2_FLAG_ACK.rawValue == 0 && !handshakeCompleted:
+            handshakeCompleted = true
+            handshakeTimer?.cancel()
+            handshakeTimer = nil
         case NGHTTP2_PING.rawValue:
             if UInt32(hd.flags) & NGHTTP2_FLAG_ACK.rawValue != 0 {
                 pingAcksReceived += 1
@@ -369,8 +463,19 @@ class HTTP2Connection: @unchecked Sendable {
 
     fileprivate func onStreamClose(_ stream: Int32, errorCode: UInt32) {
         resetAfterEnd.remove(stream)
-        if let body = outbound.removeValue(forKey: stream) { body.releaseWaiters() }
+        if let body = outbound.removeValue(forKey: stream) {
+            body.detach()
+            body.releaseWaiters()
+        }
+        inboundCredit.streamClosed(stream)
         streamClosed(stream: stream, errorCode: errorCode)
+        returnInboundCredit()
+    }
+
+    fileprivate func onDataChunk(stream: Int32, bytes: UnsafeRawBufferPointer) {
+        inboundCredit.received(stream: stream, bytes.count)
+        if !dataReceived(stream: stream, bytes: bytes) { inboundCredit.released(bytes.count) }
+        returnInboundCredit()
     }
 
     fileprivate func readOutbound(stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
@@ -438,7 +543,7 @@ struct NGHTTP2Callbacks: @unchecked Sendable {
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, ctx in
-            NGHTTP2Callbacks.connection(ctx).dataReceived(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
+            NGHTTP2Callbacks.connection(ctx).onDataChunk(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, ctx in

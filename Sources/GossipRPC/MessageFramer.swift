@@ -51,6 +51,8 @@ public struct MessageDeframer {
     private var body = [UInt8]()
     private var expected: Int?
 
+    static let initialReservation = 64 << 10
+
     public init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
         header.reserveCapacity(MessageFramer.prefixLength)
@@ -91,7 +93,9 @@ public struct MessageDeframer {
             if length == 0 {
                 onMessage([])
             } else {
-                body.reserveCapacity(length)
+                // Grow with what arrives: a prefix alone must not reserve its announced size
+                // (thousands of streams announcing 4 MiB each would reserve gigabytes).
+                body.reserveCapacity(min(length, Self.initialReservation))
                 expected = length
             }
         }

@@ -20,11 +20,24 @@ final class OutboundBuffer {
     private var drainWaiters: [() -> Void] = []
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
+    /// The connection's total, while the stream is registered with one.
+    private var ledger: OutboundLedger?
 
     func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         chunks.append(bytes)
         bufferedBytes += bytes.count
+        ledger?.queued += bytes.count
+    }
+
+    func attach(to ledger: OutboundLedger) {
+        ledger.queued += bufferedBytes
+        self.ledger = ledger
+    }
+
+    func detach() {
+        ledger?.queued -= bufferedBytes
+        ledger = nil
     }
 
     var isFull: Bool { bufferedBytes >= Self.highWater }
@@ -58,6 +71,7 @@ final class OutboundBuffer {
             head = 0
         }
         bufferedBytes -= written
+        ledger?.queued -= written
         if !drainWaiters.isEmpty && bufferedBytes <= Self.lowWater { releaseWaiters() }
         return written
     }
@@ -68,4 +82,9 @@ final class OutboundBuffer {
         drainWaiters = []
         for waiter in waiters { waiter() }
     }
+}
+
+/// What all streams of one connection have queued for sending. Loop thread only.
+final class OutboundLedger {
+    var queued = 0
 }

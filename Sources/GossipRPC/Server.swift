@@ -16,18 +16,32 @@ public struct ServerConfig: Sendable {
     public var keepalive: Keepalive?
     /// Event-loop threads serving connections.
     public var loopCount: Int
+    /// Per-connection memory bounds; nil: sized for `maxReceiveMessageSize`.
+    public var connectionLimits: ConnectionLimits?
+    /// A connection whose TLS handshake and HTTP/2 preface are not done by then is closed.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// A connection without calls for this long gets GOAWAY and is closed (nil: never).
+    public var idleTimeout: Duration? = .seconds(300)
+    /// Connections beyond this are closed as soon as they are accepted, so file descriptors
+    /// stay for the rest of the process (default: three quarters of the open-file limit).
+    public var maxConnections: Int = OpenFileLimit.defaultMaxConnections
     public var logger: Logger
 
     public init(host: String = "127.0.0.1", port: Int = 0, tls: TLSServerConfig? = nil,
                 maxReceiveMessageSize: Int = 4 << 20, keepalive: Keepalive? = nil, loopCount: Int = 1,
-                logger: Logger = Logger(label: "gossipfl.rpc.server")) {
+                connectionLimits: ConnectionLimits? = nil, logger: Logger = Logger(label: "gossipfl.rpc.server")) {
         self.host = host
         self.port = port
         self.tls = tls
         self.maxReceiveMessageSize = maxReceiveMessageSize
         self.keepalive = keepalive
         self.loopCount = max(1, loopCount)
+        self.connectionLimits = connectionLimits
         self.logger = logger
+    }
+
+    var effectiveConnectionLimits: ConnectionLimits {
+        ConnectionLimits.fitting(maxMessageSize: maxReceiveMessageSize, connectionLimits)
     }
 }
 
@@ -38,6 +52,8 @@ final class ServerCore: Sendable {
     private let routes: [String: RPCHandler]
     private let serviceNames: Set<String>
     private let connections = Mutex<[ObjectIdentifier: ServerConnection]>([:])
+    /// Accepted sockets, counted from accept until their connection closes.
+    private let admitted = Mutex(0)
     private let allClosed = AsyncPromise<Void>()
 
     init(config: ServerConfig, services: [Service]) {
@@ -67,7 +83,19 @@ final class ServerCore: Sendable {
 
     func connectionClosed(_ connection: ServerConnection) {
         connections.withLock { $0[ObjectIdentifier(connection)] = nil }
+        releaseAdmission()
     }
+
+    /// Counts an accepted socket in; false when the server is at `maxConnections`.
+    func admit() -> Bool {
+        admitted.withLock { count in
+            guard count < config.maxConnections else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func releaseAdmission() { admitted.withLock { $0 -= 1 } }
 
     var openConnections: [ServerConnection] { connections.withLock { Array($0.values) } }
 }
@@ -85,6 +113,10 @@ public final class Server: Sendable {
         var port = 0
         var nextLoop = 0
         var stopped = false
+        var refusedLog = RateLimitedLog(interval: .seconds(10))
+        var acceptErrorLog = RateLimitedLog(interval: .seconds(10))
+        /// After accept() fails (EMFILE: out of file descriptors) the listener pauses this long, doubling to 1 s.
+        var acceptBackoff: Duration = .zero
     }
 
     /// Creates a server; nothing listens until `start()`.
@@ -110,6 +142,11 @@ public final class Server: Sendable {
             guard let listener else {
                 return .failure(RPCError(.unavailable, "cannot listen on \(core.config.host):\(core.config.port): \(String(cString: strerror(errno)))"))
             }
+            // Without an error callback libevent logs every failed accept and retries at once:
+            // out of descriptors, that is a busy loop writing megabytes of warnings a second.
+            evconnlistener_set_error_cb(listener) { listener, ctx in
+                Unmanaged<Server>.fromOpaque(ctx!).takeUnretainedValue().acceptFailed(listener!)
+            }
             return .success(ListenerHandle(pointer: listener, retainedServer: box))
         }
         let handle: ListenerHandle
@@ -129,6 +166,15 @@ public final class Server: Sendable {
 
     private func accepted(fd: Int32, address: UnsafeMutablePointer<sockaddr>?, length: Int32) {
         let peer = address.map { SocketAddress.describe($0) } ?? "unknown"
+        state.withLock { $0.acceptBackoff = .zero }
+        guard core.admit() else {
+            Glibc.close(fd)
+            let limit = core.config.maxConnections
+            if let suppressed = state.withLock({ $0.refusedLog.shouldLog(now: .now) }) {
+                core.logger.warning("refusing connections: \(limit) already open (\(suppressed + 1) refused since the last report)")
+            }
+            return
+        }
         _ = gfl_set_nodelay(fd)
         evutil_make_socket_nonblocking(fd)
         let loop = state.withLock { s -> EventLoop in
@@ -144,6 +190,7 @@ public final class Server: Sendable {
         if let tls {
             guard let ssl = tls.makeServerSSL() else {
                 Glibc.close(fd)
+                core.releaseAdmission()
                 return
             }
             bev = bufferevent_openssl_socket_new(loop.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, options)
@@ -153,12 +200,32 @@ public final class Server: Sendable {
         }
         guard let bev else {
             Glibc.close(fd)
+            core.releaseAdmission()
             return
         }
         let connection = ServerConnection(server: core, loop: loop, bufferevent: bev, peer: peer)
         core.connectionOpened(connection)
         connection.startSession()
+        connection.armTimeouts()
         if let keepalive = core.config.keepalive { connection.startKeepalive(keepalive) }
+    }
+
+    /// accept() failed (loop 0). Out of descriptors, the pending connection stays pending and the
+    /// listener would fire again at once: pause it, back off, and log one line per interval.
+    private func acceptFailed(_ listener: OpaquePointer) {
+        let error = errno
+        let (pause, suppressed) = state.withLock { s -> (Duration, Int?) in
+            s.acceptBackoff = min(max(s.acceptBackoff * 2, .milliseconds(50)), .seconds(1))
+            return (s.acceptBackoff, s.acceptErrorLog.shouldLog(now: .now))
+        }
+        if let suppressed {
+            let reason = String(cString: strerror(error))
+            core.logger.warning("accept failed: \(reason); pausing the listener for \(pause) (\(suppressed + 1) failures since the last report)")
+        }
+        evconnlistener_disable(listener)
+        _ = LoopTimer(loop: loops[0], after: pause) { [self] in
+            if state.withLock({ $0.listener?.pointer == listener && !$0.stopped }) { evconnlistener_enable(listener) }
+        }
     }
 
     /// Stops accepting, sends GOAWAY, lets calls in flight finish for up to

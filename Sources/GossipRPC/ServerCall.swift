@@ -31,6 +31,8 @@ final class ServerCall: @unchecked Sendable {
     private var remoteClosed = false
     private var streamGone = false
     private var deadlineTimer: LoopTimer?
+    /// DATA bytes received and not yet handed to the handler (see `InboundCredit`).
+    private var heldInbound = 0
 
     /// Header lists above this are refused (the client was told in SETTINGS).
     static let maxHeaderListSize = 16 << 10
@@ -43,11 +45,14 @@ final class ServerCall: @unchecked Sendable {
 
     // MARK: request side (loop)
 
+    /// False once the header list is over the limit: nghttp2 then resets the stream and skips the
+    /// rest of the block, so a block that references one large table entry thousands of times
+    /// (an HPACK bomb) costs no string building here.
     func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         headerBytes += name.count + value.count + 32
         if headerBytes > Self.maxHeaderListSize {
             invalidHeader = "request headers exceed \(Self.maxHeaderListSize) bytes"
-            return true
+            return false
         }
         let key = String(decoding: name, as: UTF8.self)
         let text = String(decoding: value, as: UTF8.self)
@@ -88,6 +93,9 @@ final class ServerCall: @unchecked Sendable {
             return
         }
         self.handler = handler
+        if let limit = handler.maxRequestBytes, limit < deframer.maxMessageSize {
+            deframer = MessageDeframer(maxMessageSize: limit)
+        }
         if !handler.kind.waitsForRequest {
             requests = AsyncMessageQueue()
             start(handler, request: [])
@@ -110,12 +118,14 @@ final class ServerCall: @unchecked Sendable {
         return nil
     }
 
-    func dataReceived(_ bytes: UnsafeRawBufferPointer) {
-        guard !finished else { return }
+    /// True when this call now holds the bytes (released as the handler takes messages, or at the end).
+    func dataReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !finished else { return false }
         guard let handler else {
             finish(RPCStatus(code: .internal, message: "DATA before request headers"))
-            return
+            return false
         }
+        heldInbound += bytes.count
         do {
             try deframer.feed(bytes) { message in deliver(message, kind: handler.kind) }
         } catch {
@@ -123,6 +133,14 @@ final class ServerCall: @unchecked Sendable {
             task?.cancel()
             finish(RPCStatus(code: code, message: error.description))
         }
+        return true
+    }
+
+    /// The handler took a message of `count` bytes (plus its prefix), or the call dropped what it held.
+    private func releaseHeld(_ count: Int) {
+        let released = min(count, heldInbound)
+        heldInbound -= released
+        connection.releaseInbound(released)
     }
 
     private func deliver(_ message: [UInt8], kind: RPCKind) {
@@ -160,6 +178,7 @@ final class ServerCall: @unchecked Sendable {
     /// The client reset the stream or the connection went away.
     func streamClosed(errorCode: UInt32) {
         streamGone = true
+        releaseHeld(heldInbound)
         body.releaseWaiters()
         guard !finished else { return }
         finished = true
@@ -171,6 +190,7 @@ final class ServerCall: @unchecked Sendable {
     // MARK: handler
 
     private func start(_ handler: RPCHandler, request: [UInt8]) {
+        if handler.kind.waitsForRequest { releaseHeld(MessageFramer.prefixLength + request.count) }
         let io = ServerCallIO(call: self, request: request)
         let loop = self.loop
         task = Task(executorPreference: loop) { [self] in
@@ -193,16 +213,25 @@ final class ServerCall: @unchecked Sendable {
     func nextRequest() async throws -> [UInt8]? {
         guard let requests else { return nil }
         do {
-            return try await requests.next()
+            let message = try await requests.next()
+            if let message { loop.run { self.releaseHeld(MessageFramer.prefixLength + message.count) } }
+            return message
         } catch is CancellationError {
             throw RPCError(.cancelled, "call cancelled")
         }
     }
 
-    /// Queues one response message; waits while the stream's buffer is full.
-    func send(_ message: [UInt8]) async throws {
+    /// Queues one response message; waits while the stream's buffer is full, unless it is the
+    /// call's last message (`final`): nothing follows it, so the handler may end at once and
+    /// free what it built while the bytes wait for the peer.
+    func send(_ message: [UInt8], final: Bool = false) async throws {
         if loop.inLoop {
-            if try !enqueue(message) { return }
+            if try !enqueue(message) || final { return }
+        } else if final {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                loop.execute { continuation.resume(with: Result { _ = try self.enqueue(message) }) }
+            }
+            return
         } else {
             let full = try await withCheckedThrowingContinuation { continuation in
                 loop.execute { continuation.resume(with: Result { try self.enqueue(message) }) }
@@ -217,6 +246,10 @@ final class ServerCall: @unchecked Sendable {
     /// Returns true when the buffer is full and the caller should wait.
     private func enqueue(_ message: [UInt8]) throws -> Bool {
         guard !finished else { throw RPCError(.cancelled, "call already finished") }
+        guard connection.hasOutboundRoom(for: MessageFramer.prefixLength + message.count) else {
+            throw RPCError(.resourceExhausted, "the client is not reading its responses: more than "
+                           + "\(connection.limits.maxQueuedOutboundBytes) bytes are queued on this connection")
+        }
         if !responseHeadersSent {
             responseHeadersSent = true
             connection.submitResponse(stream: stream, headers: responseHeaders(), body: body)
@@ -250,6 +283,7 @@ final class ServerCall: @unchecked Sendable {
     func finish(_ status: RPCStatus) {
         guard !finished else { return }
         finished = true
+        releaseHeld(heldInbound)
         deadlineTimer?.cancel()
         deadlineTimer = nil
         requests?.fail(RPCError(status.code == .ok ? .cancelled : status.code, "call finished"))

@@ -1,3 +1,4 @@
+import CNGHTTP2
 import Logging
 
 /// The server role of an HTTP/2 connection: each client stream is a `ServerCall`.
@@ -5,27 +6,51 @@ final class ServerConnection: HTTP2Connection, @unchecked Sendable {
     // Invariant: as HTTP2Connection, confined to `loop`.
     let server: ServerCore
     private var calls: [Int32: ServerCall] = [:]
+    /// Header blocks refused for size; a client that keeps sending them is cut off.
+    private var oversizedHeaderBlocks = 0
+    static let oversizedHeaderBlockLimit = 3
 
     init(server: ServerCore, loop: EventLoop, bufferevent: OpaquePointer, peer: String) {
         self.server = server
-        super.init(loop: loop, bufferevent: bufferevent, isServer: true, peer: peer, logger: server.logger)
+        super.init(loop: loop, bufferevent: bufferevent, isServer: true, peer: peer,
+                   limits: server.config.effectiveConnectionLimits, logger: server.logger)
     }
 
     override func headersBegan(stream: Int32) {
         // A second HEADERS block on a known stream is the client's trailers: ignored.
-        if calls[stream] == nil { calls[stream] = ServerCall(stream: stream, connection: self) }
+        if calls[stream] == nil {
+            calls[stream] = ServerCall(stream: stream, connection: self)
+            cancelIdleTimeout()
+        }
+    }
+
+    /// Starts the clocks a connection must beat: handshake, then idleness.
+    func armTimeouts() {
+        armHandshakeTimeout(server.config.handshakeTimeout)
+        armIdleIfQuiet()
+    }
+
+    private func armIdleIfQuiet() {
+        if calls.isEmpty, let idle = server.config.idleTimeout { armIdleTimeout(idle) }
     }
 
     override func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
-        calls[stream]?.addHeader(name: name, value: value) ?? true
+        guard let call = calls[stream] else { return true }
+        if call.addHeader(name: name, value: value) { return true }
+        oversizedHeaderBlocks += 1
+        if oversizedHeaderBlocks >= Self.oversizedHeaderBlockLimit {
+            logger.info("closing connection from \(peer): \(oversizedHeaderBlocks) oversized header blocks")
+            terminate(errorCode: NGHTTP2_ENHANCE_YOUR_CALM)
+        }
+        return false
     }
 
     override func headersEnded(stream: Int32, endStream: Bool) {
         calls[stream]?.headersEnded(endStream: endStream)
     }
 
-    override func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) {
-        calls[stream]?.dataReceived(bytes)
+    override func dataReceived(stream: Int32, bytes: UnsafeRawBufferPointer) -> Bool {
+        calls[stream]?.dataReceived(bytes) ?? false
     }
 
     override func remoteEnded(stream: Int32) {
@@ -34,6 +59,7 @@ final class ServerConnection: HTTP2Connection, @unchecked Sendable {
 
     override func streamClosed(stream: Int32, errorCode: UInt32) {
         calls.removeValue(forKey: stream)?.streamClosed(errorCode: errorCode)
+        armIdleIfQuiet()
     }
 
     override func didClose(reason: String) {

@@ -11,6 +11,8 @@ public enum RPCKind: Sendable {
 /// A method handler on raw message bytes; `Service` builds these from typed closures.
 struct RPCHandler: Sendable {
     let kind: RPCKind
+    /// A receive limit below the server's, for methods whose messages are small.
+    var maxRequestBytes: Int? = nil
     let run: @Sendable (ServerCallIO) async throws -> Void
 }
 
@@ -34,6 +36,17 @@ public struct Service: Sendable {
 
     public var methodNames: [String] { handlers.keys.sorted() }
 
+    /// Lowers the receive limit of every method registered so far to `bytes` (when below the
+    /// server's): a larger request ends with RESOURCE_EXHAUSTED before it is buffered or decoded.
+    public mutating func limitRequests(to bytes: Int) {
+        for name in handlers.keys { handlers[name]?.maxRequestBytes = bytes }
+    }
+
+    /// Lowers one method's receive limit.
+    public mutating func limitRequests(of method: String, to bytes: Int) {
+        handlers[method]?.maxRequestBytes = bytes
+    }
+
     /// A unary method. With `rejectingUnknownFields`, a request carrying fields
     /// the message does not define fails with INVALID_ARGUMENT instead of
     /// having them ignored (for services that must not guess).
@@ -44,7 +57,7 @@ public struct Service: Sendable {
         handlers[method] = RPCHandler(kind: .unary) { io in
             let request = try decode(Request.self, io.request, rejectingUnknownFields: rejectingUnknownFields)
             let response = try await handler(request, io.context)
-            try await io.call.send(response.encode())
+            try await io.call.send(response.encode(), final: true)
         }
     }
 
@@ -64,7 +77,7 @@ public struct Service: Sendable {
     ) {
         handlers[method] = RPCHandler(kind: .clientStreaming) { io in
             let response = try await handler(RequestStream(call: io.call), io.context)
-            try await io.call.send(response.encode())
+            try await io.call.send(response.encode(), final: true)
         }
     }
 

@@ -23,6 +23,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max_receive_message_size"), help: "Largest request message in bytes.")
     var maxReceiveMessageSize = 4 << 20
     @Option(name: .customLong("loops"), help: "Event-loop threads.") var loops = 1
+    @Option(name: .customLong("handshake_timeout_s"), help: "Close connections without an HTTP/2 preface after this long.")
+    var handshakeTimeout = 10.0
+    @Option(name: .customLong("idle_timeout_s"), help: "GOAWAY connections without calls after this long.")
+    var idleTimeout = 300.0
+    @Option(name: .customLong("max_connections"), help: "Refuse connections beyond this many (default: 3/4 of the open-file limit).")
+    var maxConnections: Int?
 
     func validate() throws {
         if useTLS && (certFile == nil || keyFile == nil) {
@@ -30,15 +36,23 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxReceiveMessageSize > 0 else { throw ValidationError("--max_receive_message_size must be positive") }
+        guard handshakeTimeout > 0, idleTimeout > 0, (maxConnections ?? 1) > 0 else {
+            throw ValidationError("timeouts and --max_connections must be positive")
+        }
     }
 
     func run() async throws {
+        OpenFileLimit.raiseToHardLimit()
         let tls = useTLS ? TLSServerConfig(certificateChainFile: certFile!, privateKeyFile: keyFile!) : nil
         let health = HealthService()
         health.setStatus(.serving, for: TestServiceClient.service)
-        let config = ServerConfig(host: host, port: port, tls: tls, maxReceiveMessageSize: maxReceiveMessageSize,
+        var config = ServerConfig(host: host, port: port, tls: tls, maxReceiveMessageSize: maxReceiveMessageSize,
                                   loopCount: loops)
-        let server = try Server(config: config, services: [TestServiceProvider.service, health.service])
+        config.handshakeTimeout = .milliseconds(Int(handshakeTimeout * 1000))
+        config.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+        if let maxConnections { config.maxConnections = maxConnections }
+        let service = TestServiceProvider.service(maxResponseBytes: max(4 << 20, maxReceiveMessageSize))
+        let server = try Server(config: config, services: [service, health.service])
         // Handlers go in before anyone can learn our port and signal us.
         let termination = TerminationSignal()
         try server.start()

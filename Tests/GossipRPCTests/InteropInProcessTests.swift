@@ -31,7 +31,8 @@ struct InteropInProcessTests {
 
     @Test func largeMessagesCrossFlowControlWindows() async throws {
         let config = ServerConfig(maxReceiveMessageSize: 32 << 20)
-        try await withServer(config: config, channelConfig: ChannelConfig(maxReceiveMessageSize: 32 << 20)) { _, channel in
+        try await withServer([TestServiceProvider.service(maxResponseBytes: 32 << 20)], config: config,
+                             channelConfig: ChannelConfig(maxReceiveMessageSize: 32 << 20)) { _, channel in
             let size = 16 << 20
             let response = try await TestServiceClient(channel: channel).unaryCall(
                 T.SimpleRequest(responseSize: Int32(size), payload: T.Payload(body: [UInt8](repeating: 0, count: size))))
