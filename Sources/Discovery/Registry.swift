@@ -23,6 +23,10 @@ public struct Registry: Sendable {
     /// is O(limit), not a sort of the whole registry.
     private var ids: [String] = []
     private var idIndex: [String: Int] = [:]
+    /// Nodes added, changed or removed since `takeChanges()`; lease renewals
+    /// alone are not changes (a restart restores leases conservatively).
+    private var changedNodes: Set<String> = []
+    private var takenHeader: RegistryHeader?
 
     public init(config: RegistryConfig = RegistryConfig()) {
         self.config = config
@@ -47,6 +51,7 @@ public struct Registry: Sendable {
             existing.metadata = registration.metadata
             touch(&existing, now: now)
             nodes[registration.nodeID] = existing
+            changedNodes.insert(registration.nodeID)
             status = .updated
             bootstrap = pendingBootstrapNode == registration.nodeID
         } else {
@@ -124,6 +129,7 @@ public struct Registry: Sendable {
     }
 
     private mutating func insert(_ record: NodeRecord) {
+        changedNodes.insert(record.nodeID)
         if nodes.updateValue(record, forKey: record.nodeID) == nil {
             idIndex[record.nodeID] = ids.count
             ids.append(record.nodeID)
@@ -134,6 +140,7 @@ public struct Registry: Sendable {
     @discardableResult
     private mutating func remove(_ id: String) -> Bool {
         guard nodes.removeValue(forKey: id) != nil, let index = idIndex.removeValue(forKey: id) else { return false }
+        changedNodes.insert(id)
         let last = ids.removeLast()
         if index < ids.count {
             ids[index] = last
@@ -174,6 +181,7 @@ public struct Registry: Sendable {
                     record.leaseExpiresAt = now + config.leaseSeconds
                     if let address = member.address { record.address = address }
                     nodes[member.nodeID] = record
+                    changedNodes.insert(member.nodeID)
                 }
             } else if let address = member.address, nodes.count < config.maxNodes {
                 insert(NodeRecord(
@@ -246,7 +254,27 @@ public struct Registry: Sendable {
                           ageSeconds: max(0, now - leader.learnedAt), stale: record?.confirmed != true)
     }
 
-    // MARK: snapshots
+    // MARK: changes and snapshots
+
+    public var header: RegistryHeader {
+        RegistryHeader(clusterID: clusterID, version: version, bootstrapInitiated: bootstrapInitiated, leader: leader,
+                       lastReport: lastReport, pendingBootstrapNode: pendingBootstrapNode)
+    }
+
+    /// What changed since the last call (nil if nothing did): what the edge
+    /// must make durable before it answers the request that changed it.
+    public mutating func takeChanges() -> RegistryDelta? {
+        let header = self.header
+        guard !changedNodes.isEmpty || header != takenHeader else { return nil }
+        var upserted: [NodeRecord] = []
+        var removed: [String] = []
+        for id in changedNodes.sorted() {
+            if let record = nodes[id] { upserted.append(record) } else { removed.append(id) }
+        }
+        changedNodes.removeAll(keepingCapacity: true)
+        takenHeader = header
+        return RegistryDelta(header: header, upserted: upserted, removed: removed)
+    }
 
     public var snapshot: RegistrySnapshot {
         RegistrySnapshot(clusterID: clusterID, version: version, bootstrapInitiated: bootstrapInitiated,
@@ -259,7 +287,7 @@ public struct Registry: Sendable {
     public init(restoring snapshot: RegistrySnapshot, config: RegistryConfig, now: Double) {
         self.config = config
         clusterID = snapshot.clusterID
-        version = snapshot.version + 1
+        version = min(snapshot.version, .max - 1) + 1
         bootstrapInitiated = snapshot.bootstrapInitiated
         leader = snapshot.leader
         lastReport = snapshot.lastReport
@@ -270,6 +298,8 @@ public struct Registry: Sendable {
             record.leaseExpiresAt = now + config.leaseSeconds
             insert(record)
         }
+        changedNodes = []
+        takenHeader = header
     }
 }
 
@@ -296,4 +326,11 @@ public struct RegistrySnapshot: Codable, Equatable, Sendable {
     public var lastReport: ReportKey?
     public var pendingBootstrapNode: String?
     public var nodes: [NodeRecord]
+    /// The first journal generation not folded into this snapshot (nil in
+    /// snapshots written before the journal): replay starts there.
+    public var journalGeneration: UInt64? = nil
+
+    public static let empty = RegistrySnapshot(
+        clusterID: nil, version: 0, bootstrapInitiated: false, leader: nil, lastReport: nil, pendingBootstrapNode: nil,
+        nodes: [])
 }

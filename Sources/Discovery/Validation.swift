@@ -5,6 +5,8 @@ public enum RegistrationValidation {
     public static let maxCapabilityBytes = 128
     public static let maxMetadataEntries = 64
     public static let maxMetadataBytes = 1024
+    /// Raft terms (and the indexes beside them) stay below 2^62, as the Raft peers bound theirs.
+    public static let maxTerm: UInt64 = 1 << 62
 
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -42,22 +44,39 @@ public enum RegistrationValidation {
         guard (1...65535).contains(port) else { throw Failure("\(field).port \(port) is not in 1...65535") }
     }
 
-    public static func checkCapabilities(_ capabilities: [String]) throws(Failure) {
+    public static func checkCapabilities(_ capabilities: [String], field: String = "capabilities") throws(Failure) {
         guard capabilities.count <= maxCapabilities else {
-            throw Failure("\(capabilities.count) capabilities; the limit is \(maxCapabilities)")
+            throw Failure("\(capabilities.count) \(field); the limit is \(maxCapabilities)")
         }
-        for capability in capabilities where capability.isEmpty || capability.utf8.count > maxCapabilityBytes {
-            throw Failure("capability \(capability.debugDescription) must be 1...\(maxCapabilityBytes) bytes")
+        for capability in capabilities {
+            guard !capability.isEmpty, capability.utf8.count <= maxCapabilityBytes else {
+                throw Failure("\(field) entry \(capability.debugDescription) must be 1...\(maxCapabilityBytes) bytes")
+            }
+            try checkNoNUL(capability, field: field)
         }
     }
 
-    public static func checkMetadata(_ metadata: [String: String]) throws(Failure) {
+    public static func checkMetadata(_ metadata: [String: String], field: String = "metadata") throws(Failure) {
         guard metadata.count <= maxMetadataEntries else {
-            throw Failure("\(metadata.count) metadata entries; the limit is \(maxMetadataEntries)")
+            throw Failure("\(metadata.count) \(field) entries; the limit is \(maxMetadataEntries)")
         }
-        for (key, value) in metadata where key.isEmpty || key.utf8.count + value.utf8.count > maxMetadataBytes {
-            throw Failure("metadata entry \(key.debugDescription) must have a key and at most \(maxMetadataBytes) bytes")
+        for (key, value) in metadata {
+            guard !key.isEmpty, key.utf8.count + value.utf8.count <= maxMetadataBytes else {
+                throw Failure("\(field) entry \(key.debugDescription) must have a key and at most \(maxMetadataBytes) bytes")
+            }
+            try checkNoNUL(key, field: field + ".key")
+            try checkNoNUL(value, field: field + ".value")
         }
+    }
+
+    /// Free text may hold anything but U+0000: C code on the way (protobuf-c,
+    /// and the peers' own stacks) would cut the string short at it.
+    public static func checkNoNUL(_ text: String, field: String) throws(Failure) {
+        guard !text.utf8.contains(0) else { throw Failure("\(field) \(text.debugDescription) contains a NUL byte") }
+    }
+
+    public static func checkTerm(_ term: UInt64, field: String = "term") throws(Failure) {
+        guard term <= maxTerm else { throw Failure("\(field) \(term) is beyond 2^62") }
     }
 
     public static func check(_ registration: Registration) throws(Failure) {

@@ -15,9 +15,9 @@ enum CompatGatewayService {
 
     static func make(_ state: GatewayState) -> Service {
         var service = Service(name: name)
-        service.unary("RegisterNode") { (request: C.RegisterNodeRequest, _) in
+        service.checkedUnary("RegisterNode") { (request: C.RegisterNodeRequest) in
             let registration = try registration(from: request)
-            let outcome = try state.withRegistry { registry, now in
+            let outcome = try await state.change { registry, now in
                 try mapRegistryError { () throws(RegistryError) in
                     try registry.register(registration, now: now) { ClusterName.make() }
                 }
@@ -49,15 +49,15 @@ enum CompatGatewayService {
                                            message: leader == nil ? "No leader registered" : "Leader found")
             }
         }
-        service.unary("UpdateLeader") { (request: C.UpdateLeaderRequest, _) in
-            let updated = state.withRegistry { registry, now in
+        service.checkedUnary("UpdateLeader") { (request: C.UpdateLeaderRequest) in
+            let updated = try await state.change { registry, now in
                 registry.setLeader(nodeID: String(request.leaderId), now: now)
             }
             return C.UpdateLeaderResponse(status: updated ? "updated" : "failed", leaderId: request.leaderId,
                                           message: updated ? "Leader updated successfully" : "Leader not found in registry")
         }
-        service.unary("Heartbeat") { (request: C.HeartbeatRequest, _) in
-            let known = state.withRegistry { registry, now in registry.heartbeat(nodeID: String(request.nodeId), now: now) }
+        service.checkedUnary("Heartbeat") { (request: C.HeartbeatRequest) in
+            let known = try await state.change { registry, now in registry.heartbeat(nodeID: String(request.nodeId), now: now) }
             let version = state.read { registry, _ in registry.version }
             return known ? C.HeartbeatResponse(status: "acknowledged", registryVersion: clamp(version))
                          : C.HeartbeatResponse(status: "not_found")
@@ -65,8 +65,8 @@ enum CompatGatewayService {
         service.unary("HealthCheck") { (_: C.HealthCheckRequest, _) in
             C.HealthCheckResponse(status: "healthy", timestamp: state.clock(), version: version)
         }
-        service.unary("RemoveNode") { (request: C.RemoveNodeRequest, _) in
-            let removed = state.withRegistry { registry, now in registry.deregister(nodeID: String(request.nodeId), now: now) }
+        service.checkedUnary("RemoveNode") { (request: C.RemoveNodeRequest) in
+            let removed = try await state.change { registry, now in registry.deregister(nodeID: String(request.nodeId), now: now) }
             return C.RemoveNodeResponse(status: removed ? "removed" : "not_found", nodeId: request.nodeId,
                                         message: removed ? "Node removed successfully" : "Node not found")
         }

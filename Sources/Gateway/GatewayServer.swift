@@ -67,13 +67,12 @@ public final class GatewayServer: Sendable {
             Task { [main] in await main.shutdown(grace: .zero) }
             throw error
         }
-        state.saveIfNeeded(force: true)
+        state.snapshotIfDue(force: true)
         let interval = config.maintenanceInterval
         let task = Task.detached { [state] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                state.withRegistry { registry, now in registry.expireLeases(now: now) }
-                state.saveIfNeeded()
+                state.maintain()
             }
         }
         maintenance.withLock { $0 = task }
@@ -84,6 +83,6 @@ public final class GatewayServer: Sendable {
         maintenance.withLock { $0?.cancel() }
         await main.shutdown(grace: .seconds(1))
         await compat?.shutdown(grace: .seconds(1))
-        state.saveIfNeeded(force: true)
+        await state.close()
     }
 }

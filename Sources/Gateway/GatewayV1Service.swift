@@ -11,9 +11,9 @@ enum GatewayV1Service {
     static func make(_ state: GatewayState) -> Service {
         var service = Service(name: name)
         let lease = UInt32(state.read { registry, _ in registry.config.leaseSeconds })
-        service.unary("Register", rejectingUnknownFields: true) { (request: G.RegisterRequest, _) in
+        service.checkedUnary("Register", rejectingUnknownFields: true) { (request: G.RegisterRequest) in
             let registration = try registration(from: request)
-            let outcome = try state.withRegistry { registry, now in
+            let outcome = try await state.change { registry, now in
                 try mapRegistryError { () throws(RegistryError) in
                     try registry.register(registration, now: now) { ClusterName.make() }
                 }
@@ -22,14 +22,15 @@ enum GatewayV1Service {
                 bootstrap: outcome.bootstrap, peers: outcome.peers.map(entry), leader: outcome.leader.map(hint),
                 leaseSeconds: lease, clusterId: outcome.clusterID ?? "", registryVersion: outcome.version)
         }
-        service.unary("Heartbeat", rejectingUnknownFields: true) { (request: G.HeartbeatRequest, _) in
+        service.checkedUnary("Heartbeat", rejectingUnknownFields: true) { (request: G.HeartbeatRequest) in
             try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
-            let known = state.withRegistry { registry, now in registry.heartbeat(nodeID: request.nodeId, now: now) }
+            // A lease renewal alone writes nothing (the journal leaves those out), so this rarely waits.
+            let known = try await state.change { registry, now in registry.heartbeat(nodeID: request.nodeId, now: now) }
             return G.HeartbeatResponse(leaseSeconds: lease, known: known)
         }
-        service.unary("Deregister", rejectingUnknownFields: true) { (request: G.DeregisterRequest, _) in
+        service.checkedUnary("Deregister", rejectingUnknownFields: true) { (request: G.DeregisterRequest) in
             try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
-            let removed = state.withRegistry { registry, now in registry.deregister(nodeID: request.nodeId, now: now) }
+            let removed = try await state.change { registry, now in registry.deregister(nodeID: request.nodeId, now: now) }
             return G.DeregisterResponse(removed: removed)
         }
         service.unary("ListPeers", rejectingUnknownFields: true) { (_: G.ListPeersRequest, _) in
@@ -40,9 +41,9 @@ enum GatewayV1Service {
         service.unary("GetLeader", rejectingUnknownFields: true) { (_: G.GetLeaderRequest, _) in
             state.read { registry, now in G.GetLeaderResponse(leader: registry.leaderView(now: now).map(hint)) }
         }
-        service.unary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest, _) in
+        service.checkedUnary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest) in
             let report = try membershipReport(from: request)
-            let outcome = state.withRegistry { registry, now in registry.applyReport(report, now: now) }
+            let outcome = try await state.change { registry, now in registry.applyReport(report, now: now) }
             switch outcome {
             case .accepted: return G.ReportMembershipResponse(accepted: true)
             case .rejected(let reason): return G.ReportMembershipResponse(accepted: false, reason: reason)
@@ -64,6 +65,7 @@ enum GatewayV1Service {
         try check { () throws(RegistrationValidation.Failure) in
             try RegistrationValidation.checkNodeID(request.reporterId, field: "reporter_id")
             if !request.leaderId.isEmpty { try RegistrationValidation.checkNodeID(request.leaderId, field: "leader_id") }
+            try RegistrationValidation.checkTerm(request.term)
             if !request.clusterId.isEmpty { try RegistrationValidation.checkNodeID(request.clusterId, field: "cluster_id") }
             for member in request.members {
                 try RegistrationValidation.checkNodeID(member.nodeId, field: "members.node_id")
@@ -107,6 +109,19 @@ func check(_ body: () throws(RegistrationValidation.Failure) -> Void) throws(RPC
         try body()
     } catch {
         throw RPCError(.invalidArgument, error.description)
+    }
+}
+
+extension GatewayState {
+    /// `mutate`, with a change the disk refused answered UNAVAILABLE: the
+    /// caller may retry, and must not take the change as done.
+    func change<R>(_ body: (inout Registry, Double) throws -> R) async throws -> R {
+        do {
+            return try await mutate(body)
+        } catch let error as NotStored {
+            logger.warning("answering UNAVAILABLE: \(error)")
+            throw RPCError(.unavailable, error.description)
+        }
     }
 }
 

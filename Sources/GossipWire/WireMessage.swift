@@ -9,10 +9,14 @@ public protocol WireMessage: Sendable, Equatable {
     /// and map entries included), that the schema does not define. Decoding
     /// ignores them; strict services reject them.
     static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32]
+    /// Dotted names of the string fields in `bytes`, at any depth, that hold
+    /// a NUL byte: decoding cuts such strings short at it.
+    static func stringFieldsContainingNUL(in bytes: UnsafeRawBufferPointer) -> [String]
 }
 
 extension WireMessage {
     public static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32] { [] }
+    public static func stringFieldsContainingNUL(in bytes: UnsafeRawBufferPointer) -> [String] { [] }
 }
 
 extension WireMessage {

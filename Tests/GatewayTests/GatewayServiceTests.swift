@@ -153,16 +153,18 @@ struct GatewayPersistenceTests {
         #expect(files.contains("registry.json"))
     }
 
-    @Test func unwritableDataDirectoryKeepsServingFromMemory() async throws {
+    @Test func unwritableDataDirectoryAnswersUnavailableAndKeepsServingReads() async throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let blocker = directory + "/not-a-directory"
         try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
         try await withGateway(dataDirectory: blocker + "/data") { _, channel in
-            let check8 = try await channel.unary(Methods.register, registration("a")).bootstrap
-            #expect(check8)
-            let check9 = try await channel.unary(Methods.listPeers, G.ListPeersRequest()).peers.count == 1
-            #expect(check9)
+            let error = await expectRPCError(.unavailable) { _ = try await channel.unary(Methods.register, registration("a")) }
+            #expect(error?.message.contains("not acknowledged") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("Not a directory") == true, "\(String(describing: error))")
+            // Reads are still served (from memory).
+            let peers = try await channel.unary(Methods.listPeers, G.ListPeersRequest()).peers
+            #expect(peers.map(\.nodeId) == ["a"])
         }
     }
 }

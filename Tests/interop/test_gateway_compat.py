@@ -413,3 +413,27 @@ def test_unknown_fields_ignored_like_python_reference(gateway_stubs):
                                         response_deserializer=None)
     r = s.cpb.RegisterNodeResponse.FromString(call(raw, timeout=RPC_TIMEOUT))
     assert r.status == "registered", r
+
+
+@pytest.mark.parametrize("field", ["ip_address", "capabilities", "metadata.key", "metadata.value"])
+def test_nul_in_register_node_strings_is_invalid_argument(gateway_stubs, field):
+    s = gateway_stubs
+    _reg(s, 41, port=6041)
+    before = sorted((n.node_id, n.ip_address, n.port, tuple(n.capabilities), tuple(sorted(n.metadata.items())))
+                    for n in _nodes(s).nodes)
+    kw = dict(node_id=41, ip_address=LOOPBACK, port=6041, capabilities=["train"], metadata={"role": "worker"})
+    if field == "ip_address":
+        kw["ip_address"] = "10.6.6.6\0evil"
+    elif field == "capabilities":
+        kw["capabilities"] = ["train\0evil"]
+    elif field == "metadata.key":
+        kw["metadata"] = {"role\0x": "worker"}
+    else:
+        kw["metadata"] = {"role": "worker\0evil"}
+    with pytest.raises(grpc.RpcError) as info:
+        s.compat.RegisterNode(s.cpb.RegisterNodeRequest(**kw), timeout=RPC_TIMEOUT)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, info.value
+    assert field in info.value.details() and "NUL" in info.value.details(), info.value.details()
+    after = sorted((n.node_id, n.ip_address, n.port, tuple(n.capabilities), tuple(sorted(n.metadata.items())))
+                   for n in _nodes(s).nodes)
+    assert after == before, "a refused RegisterNode changed the registry: %s -> %s" % (before, after)

@@ -559,3 +559,47 @@ def test_report_unknown_field_in_nested_member(populated):
     _expect_invalid_argument(lambda: s.raw_unary(V1 + "ReportMembership", raw),
                              "ReportMembership with unknown field 99 inside members[0]")
     assert registry_view(s) == before, "ReportMembership with a nested unknown field changed the registry"
+
+
+# --------------------------------------------------------------------------
+# embedded NUL: protobuf-c hands strings over NUL-terminated, so "base-1\0evil"
+# used to arrive as "base-1" (and overwrite base-1's address).
+
+
+def _nul_cases(pb):
+    a = lambda host=LOOPBACK: pb.NodeAddress(host=host, port=7999)  # noqa: E731
+    member = lambda **kw: pb.NodeEntry(**dict(dict(node_id="base-1", address=a()), **kw))  # noqa: E731
+    report = lambda **kw: pb.ReportMembershipRequest(**dict(dict(  # noqa: E731
+        reporter_id="base-1", leader_id="base-1", term=5, members=[member()], reported_at_unix=time.time()), **kw))
+    return [
+        ("Register", "node_id", pb.RegisterRequest(node_id="base-1\0evil", address=a("10.6.6.6"))),
+        ("Register", "address.host", pb.RegisterRequest(node_id="base-1", address=a("10.6.6.6\0evil"))),
+        ("Register", "capabilities", pb.RegisterRequest(node_id="base-1", address=a(), capabilities=["gpu\0"])),
+        ("Register", "cluster_id", pb.RegisterRequest(node_id="nul-c", address=a(), cluster_id="c\0d")),
+        ("Heartbeat", "node_id", pb.HeartbeatRequest(node_id="base-1\0evil")),
+        ("Deregister", "node_id", pb.DeregisterRequest(node_id="base-1\0evil")),
+        ("ReportMembership", "reporter_id", report(reporter_id="base-1\0x")),
+        ("ReportMembership", "leader_id", report(leader_id="base-1\0x")),
+        ("ReportMembership", "cluster_id", report(cluster_id="c\0d")),
+        ("ReportMembership", "members.node_id", report(members=[member(node_id="m-1\0x")])),
+        ("ReportMembership", "members.address.host", report(members=[member(address=a("10.6.6.6\0"))])),
+        ("ReportMembership", "members.capabilities", report(members=[member(capabilities=["x\0"])])),
+    ]
+
+
+def test_nul_in_any_string_field_is_invalid_argument(gateway_stubs):
+    s = gateway_stubs
+    register(s, "base-1", port=7001)
+    before = registry_view(s)
+    for method, field, request in _nul_cases(s.pb):
+        try:
+            resp = getattr(s.v1, method)(request, timeout=RPC_TIMEOUT)
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, "%s %s: %s %r" % (method, field, e.code(), e.details())
+            assert field in e.details() and "NUL" in e.details(), "%s: message should name %s: %r" % (
+                method, field, e.details())
+        else:
+            pytest.fail("%s with a NUL in %s: expected INVALID_ARGUMENT, got OK: %s" % (method, field, resp),
+                        pytrace=False)
+        assert registry_view(s) == before, "%s with a NUL in %s changed the registry" % (method, field)
+    assert peers_by_id(s)["base-1"].address.host == LOOPBACK
