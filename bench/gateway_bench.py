@@ -23,12 +23,16 @@ What it runs (everything on 127.0.0.1, every process started here is stopped):
    VmRSS (and VmHWM) again, and the per-node delta.  ListPeers must return
    all of them.
 
+4. With --compare-bin OTHER (e.g. a release build of an older commit): the
+   Swift-client rows again against a gateway started from OTHER (same client,
+   same N, interleaved with ours), and a side-by-side table with the ratio.
+
 --quick: small N for a smoke run (numbers not meaningful).
 Exits non-zero if a process fails or any registration errored (the tables
 are printed regardless).
 
-Note the gateway persists its registry (registry.json, write-rename) on
-membership changes, so registration throughput includes that cost.
+Note the gateway answers a registration only once it is on disk (its
+journal, one fdatasync per group commit), so throughput includes that cost.
 """
 
 import argparse
@@ -171,6 +175,7 @@ def main():
     ap.add_argument("--py-registrations", type=int, default=5000, help="N for the grpcio client pool")
     ap.add_argument("--rss-nodes", type=int, default=10000, help="nodes registered for the RSS measurement")
     ap.add_argument("--quick", action="store_true", help="smoke run with small N")
+    ap.add_argument("--compare-bin", help="another gossipfl whose gateway gets the same Swift-client runs")
     args = ap.parse_args()
     if args.quick:
         args.registrations, args.py_registrations, args.rss_nodes = 500, 200, 1000
@@ -185,7 +190,17 @@ def main():
     rows = []
 
     log("# registration throughput")
+    compare = []
     for c in clients_list:
+        if args.compare_bin:
+            other = os.path.abspath(args.compare_bin)
+            try:
+                with Gateway(other, "compare clients=%d" % c) as srv:
+                    r = run_swift_bench(binary, srv.address, c, args.registrations,
+                                        timeout=max(120.0, args.registrations / 50.0))
+                compare.append((c, r))
+            except (RuntimeError, gf.GatewayError) as e:
+                failed.append("compare gateway-bench c=%d: %s" % (c, e))
         try:
             with Gateway(binary, "swift clients=%d" % c) as srv:
                 r = run_swift_bench(binary, srv.address, c, args.registrations,
@@ -237,6 +252,16 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, c, r in rows:
         print(fmt_row(label, c, r))
+    if compare:
+        ours = {c: r for label, c, r in rows if label.startswith("ours")}
+        print("\nSame Swift client against this gateway and against %s:\n" % os.path.abspath(args.compare_bin))
+        print("| clients | this registrations/s | compared registrations/s | ratio | this p50 ms | compared p50 ms |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for c, r in compare:
+            if c in ours:
+                o = ours[c]
+                print("| %d | %.0f | %.0f | %.2f | %.3f | %.3f |" % (
+                    c, o["per_second"], r["per_second"], o["per_second"] / r["per_second"], o["p50_ms"], r["p50_ms"]))
     print("\nEvery row starts a fresh gateway with an empty data dir; node ids are distinct.")
     print("The grpcio rows use the same server: the gap to the Swift rows is client-side cost.\n")
     if rss:
