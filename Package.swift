@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "gossipfl",
             dependencies: [
-                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus",
+                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus", "Durable",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

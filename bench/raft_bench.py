@@ -44,9 +44,9 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def raft_bench(binary, leader_address, target, clients, writes, size=128):
+def raft_bench(binary, leader_address, target, clients, writes, size=128, security=("--insecure",)):
     cmd = [binary, "raft-bench", "--leader", leader_address, "--target", target, "--clients", str(clients),
-           "--writes", str(writes), "--size", str(size)]
+           "--writes", str(writes), "--size", str(size)] + list(security)
     log("  $ " + " ".join(cmd))
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
     line = (p.stdout.strip().splitlines() or ["{}"])[-1]

@@ -30,14 +30,17 @@ public struct DiscoveryClientConfig: Sendable {
     public var retryBackoff: Backoff
     /// Where `discovery.json` is kept; nil disables the cache.
     public var cacheDirectory: String?
+    /// Mutual TLS: this node's certificate; the gateway must hold a gateway certificate.
+    public var tls: ClusterTLS?
 
     public init(heartbeatInterval: Duration = .seconds(10), callTimeout: Duration = .seconds(5),
                 retryBackoff: Backoff = Backoff(initial: .milliseconds(200), multiplier: 2, maximum: .seconds(30), jitter: 0.2),
-                cacheDirectory: String? = nil) {
+                cacheDirectory: String? = nil, tls: ClusterTLS? = nil) {
         self.heartbeatInterval = heartbeatInterval
         self.callTimeout = callTimeout
         self.retryBackoff = retryBackoff
         self.cacheDirectory = cacheDirectory
+        self.tls = tls
     }
 }
 
@@ -94,7 +97,7 @@ public final class DiscoveryClient: Sendable {
                 onEvent: @escaping @Sendable (DiscoveryEvent) -> Void = { _ in }) throws {
         // The channel's own reconnect backoff is kept short: this client paces retries itself.
         channel = try Channel(host: gatewayHost, port: gatewayPort,
-                              config: ChannelConfig(connectTimeout: config.callTimeout,
+                              config: ChannelConfig(tls: config.tls?.client(expectingRole: .gateway), connectTimeout: config.callTimeout,
                                                     backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(50))))
         self.identity = Mutex(identity)
         self.config = config

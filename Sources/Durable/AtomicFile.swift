@@ -7,11 +7,13 @@ public enum AtomicFile {
         public let description: String
     }
 
-    public static func write(_ bytes: some Collection<UInt8>, to path: String) throws(Failure) {
+    /// `permissions` apply to the new file (0600 for private keys).
+    public static func write(_ bytes: some Collection<UInt8>, to path: String, permissions: mode_t = 0o644) throws(Failure) {
         let directory = parentDirectory(of: path)
         try makeDirectories(directory)
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(temporary)  // a stale temporary could carry wider permissions
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw failure("open \(temporary)") }
         let content = Array(bytes)
         var written = 0

@@ -187,7 +187,8 @@ final class ChannelCore: @unchecked Sendable {
             return
         }
         let connection = ClientConnection(loop: loop, bufferevent: bev, peer: "\(host):\(port)",
-                                          expectsTLS: tls != nil, limits: config.effectiveConnectionLimits,
+                                          expectsTLS: tls != nil, tlsConfig: tls?.clientConfig,
+                                          limits: config.effectiveConnectionLimits,
                                           logger: config.logger)
         state = .connecting(connection, waiting: [stream])
         connection.onReady = { [unowned self, unowned connection] in connectionReady(connection) }

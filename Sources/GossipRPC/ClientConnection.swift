@@ -8,12 +8,15 @@ final class ClientConnection: HTTP2Connection, @unchecked Sendable {
     /// GOAWAY received: no new streams here.
     private(set) var isDraining = false
     private let expectsTLS: Bool
+    private let tlsConfig: TLSClientConfig?
     var onReady: (() -> Void)?
     var onGoAway: (() -> Void)?
     var onClosed: ((String) -> Void)?
 
-    init(loop: EventLoop, bufferevent: OpaquePointer, peer: String, expectsTLS: Bool, limits: ConnectionLimits, logger: Logger) {
+    init(loop: EventLoop, bufferevent: OpaquePointer, peer: String, expectsTLS: Bool, tlsConfig: TLSClientConfig?,
+         limits: ConnectionLimits, logger: Logger) {
         self.expectsTLS = expectsTLS
+        self.tlsConfig = tlsConfig
         super.init(loop: loop, bufferevent: bufferevent, isServer: false, peer: peer, limits: limits, logger: logger)
     }
 
@@ -31,6 +34,14 @@ final class ClientConnection: HTTP2Connection, @unchecked Sendable {
         if expectsTLS, tlsNegotiatedH2 != true {
             close(reason: "server did not negotiate HTTP/2 (ALPN h2)")
             return
+        }
+        if let tlsConfig, tlsConfig.checksIdentity {
+            let presented = verifiedPeerIdentity
+            guard tlsConfig.accepts(presented) else {
+                let expected = tlsConfig.expectedServerIdentity.map(String.init(describing:)) ?? "a \(tlsConfig.expectedServerRole!.rawValue)"
+                close(reason: "server at \(peer) presented \(presented.map { "the certificate of \($0)" } ?? "no cluster identity"), expected \(expected)")
+                return
+            }
         }
         setNoDelay()
         startSession()

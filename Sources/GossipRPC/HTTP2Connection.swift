@@ -410,6 +410,13 @@ class HTTP2Connection: @unchecked Sendable {
         retained = nil
     }
 
+    /// For TLS connections: the identity in the peer's certificate, if it verified against our CA.
+    var verifiedPeerIdentity: PeerIdentity? {
+        guard let bev, let ssl = bufferevent_openssl_get_ssl(bev), let cert = gfl_ssl_verified_peer(ssl) else { return nil }
+        defer { X509_free(cert) }
+        return ClusterCertificates.identity(of: cert)
+    }
+
     /// For TLS connections: whether ALPN settled on h2 (nil for plain TCP).
     var tlsNegotiatedH2: Bool? {
         guard let bev, let ssl = bufferevent_openssl_get_ssl(bev) else { return nil }

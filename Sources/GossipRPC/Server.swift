@@ -203,7 +203,8 @@ public final class Server: Sendable {
             core.releaseAdmission()
             return
         }
-        let connection = ServerConnection(server: core, loop: loop, bufferevent: bev, peer: peer)
+        let connection = ServerConnection(server: core, loop: loop, bufferevent: bev, peer: peer,
+                                          verifiesClients: tls?.verifiesClients ?? false)
         core.connectionOpened(connection)
         connection.startSession()
         connection.armTimeouts()

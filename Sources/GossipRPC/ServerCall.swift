@@ -203,7 +203,10 @@ final class ServerCall: @unchecked Sendable {
             } catch is CancellationError {
                 status = RPCStatus(code: .cancelled, message: "handler cancelled")
             } catch {
-                status = RPCStatus(code: .unknown, message: "\(error)")
+                // Not an RPCError: an internal failure whose text may reveal paths or state.
+                // The client learns only that it happened; the log keeps the details.
+                connection.logger.error("\(pathSnapshot) failed: \(error)")
+                status = RPCStatus(code: .unknown, message: "internal error")
             }
             loop.run { self.finish(status) }
         }

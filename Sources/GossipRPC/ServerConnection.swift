@@ -6,12 +6,17 @@ final class ServerConnection: HTTP2Connection, @unchecked Sendable {
     // Invariant: as HTTP2Connection, confined to `loop`.
     let server: ServerCore
     private var calls: [Int32: ServerCall] = [:]
+    /// The caller's verified certificate identity (mutual TLS). Set once when the handshake
+    /// completes, before any stream can open, and only read afterwards.
+    private(set) var peerIdentity: PeerIdentity?
+    let verifiesClients: Bool
     /// Header blocks refused for size; a client that keeps sending them is cut off.
     private var oversizedHeaderBlocks = 0
     static let oversizedHeaderBlockLimit = 3
 
-    init(server: ServerCore, loop: EventLoop, bufferevent: OpaquePointer, peer: String) {
+    init(server: ServerCore, loop: EventLoop, bufferevent: OpaquePointer, peer: String, verifiesClients: Bool) {
         self.server = server
+        self.verifiesClients = verifiesClients
         super.init(loop: loop, bufferevent: bufferevent, isServer: true, peer: peer,
                    limits: server.config.effectiveConnectionLimits, logger: server.logger)
     }
@@ -22,6 +27,16 @@ final class ServerConnection: HTTP2Connection, @unchecked Sendable {
             calls[stream] = ServerCall(stream: stream, connection: self)
             cancelIdleTimeout()
         }
+    }
+
+    /// The TLS handshake is done: insist on HTTP/2 and learn who the client is.
+    override func didConnect() {
+        guard tlsNegotiatedH2 == true else {
+            logger.debug("closing TLS connection from \(peer): ALPN did not select h2")
+            close(reason: "client did not negotiate HTTP/2 (ALPN h2)")
+            return
+        }
+        if verifiesClients { peerIdentity = verifiedPeerIdentity }
     }
 
     /// Starts the clocks a connection must beat: handshake, then idleness.

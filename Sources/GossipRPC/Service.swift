@@ -145,6 +145,11 @@ public struct ServerContext: Sendable {
     public var peer: String { call.connection.peer }
     /// When the client's deadline expires, if it sent one.
     public var deadline: ContinuousClock.Instant? { call.deadlineSnapshot }
+    /// The caller's identity from its verified client certificate; nil when it sent none.
+    public var peerIdentity: PeerIdentity? { call.connection.peerIdentity }
+    /// False on a server that does not verify client certificates (plain text or `--insecure`):
+    /// there every caller is trusted, and `authorize` lets everything through.
+    public var verifiesClients: Bool { call.connection.verifiesClients }
 
     /// Metadata for the response headers; effective before the first message.
     public func setInitialMetadata(_ metadata: Metadata) {

@@ -1,26 +1,64 @@
 import COpenSSL
 
 /// Server-side TLS: a PEM certificate chain and private key. ALPN offers `h2` only.
+/// With `clientCAFile`, clients' certificates are verified against it (mutual TLS) and
+/// handlers see the caller's `PeerIdentity`.
 public struct TLSServerConfig: Sendable {
+    public enum ClientCertificates: Sendable {
+        /// Verified when presented; callers without one are anonymous (handlers decide).
+        case optional
+        /// The handshake fails without a certificate the CA signed.
+        case required
+    }
+
     public var certificateChainFile: String
     public var privateKeyFile: String
+    public var clientCAFile: String?
+    public var clientCertificates: ClientCertificates
 
-    public init(certificateChainFile: String, privateKeyFile: String) {
+    public init(certificateChainFile: String, privateKeyFile: String, clientCAFile: String? = nil,
+                clientCertificates: ClientCertificates = .optional) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
+        self.clientCAFile = clientCAFile
+        self.clientCertificates = clientCertificates
     }
 }
 
 /// Client-side TLS. Peers are verified against `caFile` (or the system store);
-/// `serverNameOverride` replaces the host for SNI and hostname checks.
+/// `serverNameOverride` replaces the host for SNI and hostname checks. With a
+/// certificate and key, the client authenticates itself (mutual TLS). With
+/// `expectedServerIdentity`, the server must present a certificate for exactly that
+/// identity (checked instead of the hostname: cluster certificates name a node, not a host).
 public struct TLSClientConfig: Sendable {
     public var caFile: String?
     public var serverNameOverride: String?
+    public var certificateChainFile: String?
+    public var privateKeyFile: String?
+    public var expectedServerIdentity: PeerIdentity?
+    /// Weaker than an exact identity: any certificate of this role (e.g. "some node" when
+    /// dialing a leader hint whose ID is not known yet).
+    public var expectedServerRole: PeerIdentity.Role?
 
-    public init(caFile: String? = nil, serverNameOverride: String? = nil) {
+    public init(caFile: String? = nil, serverNameOverride: String? = nil, certificateChainFile: String? = nil,
+                privateKeyFile: String? = nil, expectedServerIdentity: PeerIdentity? = nil,
+                expectedServerRole: PeerIdentity.Role? = nil) {
         self.caFile = caFile
         self.serverNameOverride = serverNameOverride
+        self.certificateChainFile = certificateChainFile
+        self.privateKeyFile = privateKeyFile
+        self.expectedServerIdentity = expectedServerIdentity
+        self.expectedServerRole = expectedServerRole
     }
+
+    /// Whether a server's verified identity is what this client expects (true when it expects none).
+    func accepts(_ presented: PeerIdentity?) -> Bool {
+        if let expected = expectedServerIdentity { return presented == expected }
+        if let role = expectedServerRole { return presented?.role == role }
+        return true
+    }
+
+    var checksIdentity: Bool { expectedServerIdentity != nil || expectedServerRole != nil }
 }
 
 public struct TLSError: Error, CustomStringConvertible {
@@ -32,6 +70,10 @@ final class TLSContext: @unchecked Sendable {
     // Invariant: configured in init and then only used to create SSL objects,
     // which OpenSSL allows from any thread.
     let context: OpaquePointer
+    /// Client side: the identity the server must prove (nil: check the hostname).
+    private(set) var clientConfig: TLSClientConfig?
+    /// Server side: whether client certificates are verified.
+    private(set) var verifiesClients = false
 
     private init(context: OpaquePointer) { self.context = context }
 
@@ -48,6 +90,13 @@ final class TLSContext: @unchecked Sendable {
             throw lastError("loading private key \(config.privateKeyFile)")
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else { throw lastError("private key does not match certificate") }
+        if let caFile = config.clientCAFile {
+            guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {
+                throw lastError("loading client CA file \(caFile)")
+            }
+            gfl_ssl_ctx_verify_peer(ctx, config.clientCertificates == .required ? 1 : 0)
+            tls.verifiesClients = true
+        }
         gfl_ssl_ctx_select_h2(ctx)
         return tls
     }
@@ -64,6 +113,17 @@ final class TLSContext: @unchecked Sendable {
             _ = SSL_CTX_set_default_verify_paths(ctx)
         }
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
+        if let certificate = config.certificateChainFile {
+            guard let keyFile = config.privateKeyFile else { throw TLSError(description: "TLS: a client certificate needs its private key") }
+            guard SSL_CTX_use_certificate_chain_file(ctx, certificate) == 1 else {
+                throw lastError("loading client certificate chain \(certificate)")
+            }
+            guard SSL_CTX_use_PrivateKey_file(ctx, keyFile, SSL_FILETYPE_PEM) == 1 else {
+                throw lastError("loading client private key \(keyFile)")
+            }
+            guard SSL_CTX_check_private_key(ctx) == 1 else { throw lastError("client private key does not match its certificate") }
+        }
+        tls.clientConfig = config
         guard gfl_ssl_ctx_offer_h2(ctx) == 0 else { throw lastError("setting ALPN") }
         return tls
     }
@@ -75,6 +135,8 @@ final class TLSContext: @unchecked Sendable {
     func makeClientSSL(hostname: String) -> OpaquePointer? {
         guard let ssl = SSL_new(context) else { return nil }
         _ = gfl_ssl_set_sni(ssl, hostname)
+        // The identity is checked after the handshake (ClientConnection) instead of the name.
+        guard clientConfig?.checksIdentity != true else { return ssl }
         let param = SSL_get0_param(ssl)
         if isIPAddress(hostname) {
             _ = X509_VERIFY_PARAM_set1_ip_asc(param, hostname)

@@ -11,10 +11,13 @@ public struct ClusterJoin: Sendable {
     public var address: String
     public var attemptTimeout: Duration = .seconds(3)
     public var deadline: Duration = .seconds(60)
+    /// Mutual TLS with the cluster: we present our node certificate; whoever answers must hold a node certificate.
+    public var tls: ClusterTLS?
 
-    public init(nodeID: String, address: String) {
+    public init(nodeID: String, address: String, tls: ClusterTLS? = nil) {
         self.nodeID = nodeID
         self.address = address
+        self.tls = tls
     }
 
     public struct Joined: Sendable {
@@ -62,7 +65,8 @@ public struct ClusterJoin: Sendable {
                         channel = existing
                     } else {
                         channel = try Channel(host: peer.host, port: peer.port, config: ChannelConfig(
-                            connectTimeout: .seconds(1), backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(200))))
+                            tls: tls?.client(expectingRole: .node), connectTimeout: .seconds(1),
+                            backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(200))))
                         channels[target] = channel
                     }
                     let response = try await channel.unary(RaftMethods.join, RaftV1.JoinRequest(nodeId: nodeID, address: address),

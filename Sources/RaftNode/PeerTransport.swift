@@ -13,20 +13,22 @@ public final class PeerTransport: Sendable {
     private let loop: EventLoop
     private let options: RaftNodeOptions
     private let channelConfig: ChannelConfig
+    private let tls: ClusterTLS?
     private let onResponse: @Sendable (Message) async -> Void
     private let channels = Mutex<[String: Channel]>([:])
     private let logger: Logger
 
-    public init(selfID: NodeID, options: RaftNodeOptions, tls: TLSClientConfig? = nil,
+    public init(selfID: NodeID, options: RaftNodeOptions, tls: ClusterTLS? = nil,
                 logger: Logger = Logger(label: "gossipfl.raft.transport"),
                 onResponse: @escaping @Sendable (Message) async -> Void) {
         self.selfID = selfID
         self.options = options
         self.onResponse = onResponse
         self.logger = logger
+        self.tls = tls
         loop = EventLoop(name: "raft-net-\(selfID)")
         // Peers come back quickly after a restart: retry connects within a few heartbeats.
-        channelConfig = ChannelConfig(tls: tls, maxReceiveMessageSize: options.maxMessageBytes, connectTimeout: .milliseconds(500),
+        channelConfig = ChannelConfig(maxReceiveMessageSize: options.maxMessageBytes, connectTimeout: .milliseconds(500),
                                       backoff: Backoff(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(500)),
                                       userAgent: "gossipfl-raft/0.1", logger: logger)
     }
@@ -44,7 +46,7 @@ public final class PeerTransport: Sendable {
     }
 
     func send(_ message: Message, address: String?) {
-        guard let address, let channel = channel(for: address) else {
+        guard let address, let channel = channel(for: address, peer: message.to) else {
             logger.debug("no address for \(message.to); dropping \(message.kind)")
             return
         }
@@ -95,17 +97,21 @@ public final class PeerTransport: Sendable {
         }
     }
 
-    private func channel(for address: String) -> Channel? {
-        if let existing = channels.withLock({ $0[address] }) { return existing }
+    /// One channel per (peer, address): with TLS the channel insists on that peer's certificate.
+    private func channel(for address: String, peer id: NodeID) -> Channel? {
+        let key = "\(id)@\(address)"
+        if let existing = channels.withLock({ $0[key] }) { return existing }
         guard let peer = PeerAddress(address) else {
             logger.warning("malformed peer address \(address)")
             return nil
         }
         do {
-            let created = try Channel(host: peer.host, port: peer.port, config: channelConfig, loop: loop)
+            var config = channelConfig
+            config.tls = tls?.client(expecting: .node(id))
+            let created = try Channel(host: peer.host, port: peer.port, config: config, loop: loop)
             let chosen = channels.withLock { all in
-                if let raced = all[address] { return raced }
-                all[address] = created
+                if let raced = all[key] { return raced }
+                all[key] = created
                 return created
             }
             // Another send opened one first: drop ours (it never connected: channels connect lazily).

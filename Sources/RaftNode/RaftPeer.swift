@@ -22,6 +22,7 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
     public let address: String
     /// True when the data directory held earlier state: such a node never bootstraps or joins again.
     public let restored: Bool
+    let tls: ClusterTLS?
 
     /// Opens `dataDirectory`, listens on `host:port` (0 picks a port), then asks `decide` how to
     /// start, given the advertised address and whether storage held state (a node with state
@@ -29,12 +30,12 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
     /// runs and, for `.join`, once a leader accepted it.
     public static func start(id: NodeID, host: String, port: Int, advertiseHost: String? = nil, dataDirectory: String,
                              machine: Machine, options: RaftNodeOptions = RaftNodeOptions(),
-                             joinDeadline: Duration = .seconds(60),
+                             tls: ClusterTLS? = nil, joinDeadline: Duration = .seconds(60),
                              logger: Logger = Logger(label: "gossipfl.raft"),
                              decide: (_ address: String, _ restored: Bool) async throws -> Start) async throws -> RaftPeer {
         let (storage, state) = try RaftStorage.open(directory: dataDirectory)
         let ref = NodeRef<Machine>()
-        let server = try Server(config: ServerConfig(host: host, port: port, maxReceiveMessageSize: options.maxMessageBytes),
+        let server = try Server(config: ServerConfig(host: host, port: port, tls: tls?.server, maxReceiveMessageSize: options.maxMessageBytes),
                                 services: [raftService(ref), clusterService(ref), HealthService().service])
         try server.start()
         let address = PeerAddress(host: advertiseHost ?? host, port: server.port).description
@@ -65,9 +66,9 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
             throw UnusableState(directory: dataDirectory, reason: "\(error)")
         }
         ref.set(node)
-        let transport = PeerTransport(selfID: id, options: options) { [node] reply in await node.receive(reply) }
+        let transport = PeerTransport(selfID: id, options: options, tls: tls) { [node] reply in await node.receive(reply) }
         await node.start(transport: transport)
-        let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty)
+        let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty, tls: tls)
         if case .join(let candidates) = mode {
             do {
                 _ = try await peer.join(candidates: candidates, deadline: joinDeadline)
@@ -79,18 +80,19 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         return peer
     }
 
-    private init(node: RaftNode<Machine>, server: Server, address: String, restored: Bool) {
+    private init(node: RaftNode<Machine>, server: Server, address: String, restored: Bool, tls: ClusterTLS?) {
         self.node = node
         self.server = server
         self.address = address
         self.restored = restored
+        self.tls = tls
     }
 
     /// Asks the cluster (through `candidates`, leader hint first) to add this node as a learner,
     /// then waits until this node has heard from the leader and holds a config that includes it.
     public func join(candidates: [String], deadline: Duration = .seconds(60)) async throws -> ClusterJoin.Joined {
         let end = ContinuousClock.now + deadline
-        var join = ClusterJoin(nodeID: node.id, address: address)
+        var join = ClusterJoin(nodeID: node.id, address: address, tls: tls)
         join.deadline = deadline
         let joined = try await join.run(candidates: candidates)
         while ContinuousClock.now < end {

@@ -6,22 +6,30 @@ import Synchronization
 
 /// `raft.v1.Raft`: peers' consensus messages, stepped into the node's core.
 /// A request that is not a well-formed Raft message gets INVALID_ARGUMENT and changes nothing.
+/// With mutual TLS, a message's claimed sender must be the node whose certificate the caller holds.
 public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
     var service = Service(name: RaftMethods.raftService)
-    service.unary("RequestVote") { (request: RaftV1.RequestVoteRequest, _) in
+    service.unary("RequestVote") { (request: RaftV1.RequestVoteRequest, context) in
+        try context.authorize("send RequestVote as \(request.candidateId)", asNode: request.candidateId)
         let node = try ref.get(), me = node.id
         return WireMapping.voteResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
     }
-    service.unary("AppendEntries") { (request: RaftV1.AppendEntriesRequest, _) in
+    service.unary("AppendEntries") { (request: RaftV1.AppendEntriesRequest, context) in
+        try context.authorize("send AppendEntries as \(request.leaderId)", asNode: request.leaderId)
         let node = try ref.get(), me = node.id
         return WireMapping.appendResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
     }
-    service.clientStreaming("InstallSnapshot") { (chunks: RequestStream<RaftV1.InstallSnapshotRequest>, _) in
+    service.clientStreaming("InstallSnapshot") { (chunks: RequestStream<RaftV1.InstallSnapshotRequest>, context) in
         let node = try ref.get(), me = node.id
         var received: [RaftV1.InstallSnapshotRequest] = []
         var bytes = 0
         let limit = node.options.maxSnapshotBytes
         for try await chunk in chunks {
+            if received.isEmpty {
+                try context.authorize("send InstallSnapshot as \(chunk.leaderId)", asNode: chunk.leaderId)
+            } else if chunk.leaderId != received[0].leaderId {
+                throw RPCError(.invalidArgument, "InstallSnapshot chunks from different leaders")
+            }
             bytes += chunk.data.count
             guard bytes <= limit else {
                 throw RPCError(.resourceExhausted, "InstallSnapshot exceeds the limit of \(limit) bytes")
@@ -31,12 +39,14 @@ public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Servi
         let message = try validated { () throws(RaftWireError) in try WireMapping.snapshotMessage(received, to: me) }
         return WireMapping.snapshotResponse(await node.deliver(message))
     }
-    service.unary("TimeoutNow") { (request: RaftV1.TimeoutNowRequest, _) in
+    service.unary("TimeoutNow") { (request: RaftV1.TimeoutNowRequest, context) in
+        try context.authorize("send TimeoutNow as \(request.leaderId)", asNode: request.leaderId)
         let node = try ref.get(), me = node.id
         _ = await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) })
         return RaftV1.TimeoutNowResponse(term: await node.softState.term)
     }
-    service.unary("ReadIndex") { (request: RaftV1.ReadIndexRequest, _) in
+    service.unary("ReadIndex") { (request: RaftV1.ReadIndexRequest, context) in
+        try context.authorize("send ReadIndex as \(request.fromId)", asNode: request.fromId)
         let node = try ref.get(), me = node.id
         return WireMapping.readIndexResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
     }
@@ -45,9 +55,12 @@ public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Servi
 
 /// `raft.v1.Cluster`: membership, proposals and status for nodes and operators.
 /// Followers answer Join/Leave/Propose with where the leader is instead of forwarding.
+/// With mutual TLS: a node joins or leaves only as itself (an admin certificate may do either
+/// for anyone), proposals need a node or admin certificate, Status is open.
 public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
     var service = Service(name: RaftMethods.clusterService)
-    service.unary("Join") { (request: RaftV1.JoinRequest, _) in
+    service.unary("Join") { (request: RaftV1.JoinRequest, context) in
+        try context.authorize("join as \(request.nodeId)", asNode: request.nodeId, orAdmin: true)
         let node = try ref.get()
         try checkMember(request.nodeId, address: request.address)
         switch await node.addMember(request.nodeId, address: request.address) {
@@ -61,7 +74,8 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Se
             throw rpcError(error)
         }
     }
-    service.unary("Leave") { (request: RaftV1.LeaveRequest, _) in
+    service.unary("Leave") { (request: RaftV1.LeaveRequest, context) in
+        try context.authorize("remove \(request.nodeId)", asNode: request.nodeId, orAdmin: true)
         let node = try ref.get()
         try checkMember(request.nodeId)
         switch await node.removeMember(request.nodeId) {
@@ -73,7 +87,8 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Se
             throw rpcError(error)
         }
     }
-    service.unary("Propose") { (request: RaftV1.ProposeRequest, _) in
+    service.unary("Propose") { (request: RaftV1.ProposeRequest, context) in
+        try context.authorize("propose") { $0.role == .node || $0.role == .admin }
         let node = try ref.get()
         switch await node.propose(request.data) {
         case .success(let position):

@@ -10,9 +10,10 @@ struct RaftStatusCommand: AsyncParsableCommand {
 
     @Option(help: "The peer (HOST:PORT).") var peer: HostPort
     @Flag(help: "Confirm leadership with a quorum first (ReadIndex).") var linearizable = false
+    @OptionGroup var tls: TLSOptions
 
     func run() async throws {
-        let channel = try Channel(host: peer.host, port: peer.port)
+        let channel = try Channel(host: peer.host, port: peer.port, config: ChannelConfig(tls: tls.cluster?.client(expectingRole: .node)))
         defer { Task { await channel.close() } }
         let s = try await channel.unary(RaftMethods.status, RaftV1.StatusRequest(linearizable: linearizable),
                                         options: CallOptions(timeout: .seconds(5)))
@@ -34,12 +35,14 @@ struct ProposeCommand: AsyncParsableCommand {
 
     @Option(help: "Any peer (HOST:PORT).") var peer: HostPort
     @Option(help: "The entry's data (UTF-8).") var data: String
+    @OptionGroup var tls: TLSOptions
 
     func run() async throws {
         var target = peer.description
         for _ in 0..<3 {
             guard let address = PeerAddress(target) else { break }
-            let channel = try Channel(host: address.host, port: address.port)
+            let channel = try Channel(host: address.host, port: address.port,
+                                      config: ChannelConfig(tls: tls.cluster?.client(expectingRole: .node)))
             let reply = try await channel.unary(RaftMethods.propose, RaftV1.ProposeRequest(data: Array(data.utf8)),
                                                 options: CallOptions(timeout: .seconds(5)))
             await channel.close()

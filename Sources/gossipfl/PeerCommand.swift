@@ -33,6 +33,7 @@ struct PeerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-request-bytes"),
             help: "Largest proposal accepted; bigger ones get RESOURCE_EXHAUSTED (etcd's default: 1.5 MiB).")
     var maxRequestBytes = RaftNodeOptions().maxRequestBytes
+    @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         guard tickMs > 0, heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
@@ -45,6 +46,7 @@ struct PeerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "gossipfl.peer")
         logger.logLevel = .info
+        tls.warnIfExposed(listening: listen.host)
         var options = RaftNodeOptions(tickInterval: .milliseconds(tickMs), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
         options.maxRequestBytes = maxRequestBytes
         let termination = TerminationSignal()
@@ -88,7 +90,7 @@ struct PeerCommand: AsyncParsableCommand {
                        logger: Logger) async throws -> RaftPeer<RecordLog> {
         try await RaftPeer.start(
             id: id, host: listen.host, port: listen.port, advertiseHost: advertiseHost, dataDirectory: dataDir,
-            machine: RecordLog(), options: options, joinDeadline: .seconds(joinTimeoutSeconds), logger: logger
+            machine: RecordLog(), options: options, tls: tls.cluster, joinDeadline: .seconds(joinTimeoutSeconds), logger: logger
         ) { address, restored in
             guard let gateway else {
                 return bootstrap ? .bootstrap : staticJoin.isEmpty ? .resume : .join(staticJoin)
@@ -103,7 +105,7 @@ struct PeerCommand: AsyncParsableCommand {
     private func makeDiscoveryClient(gateway: HostPort, address: String) throws -> DiscoveryClient {
         guard let me = PeerAddress(address) else { throw ValidationError("bad advertised address \(address)") }
         let config = DiscoveryClientConfig(heartbeatInterval: .seconds(5), callTimeout: .seconds(2),
-                                           cacheDirectory: dataDir + "/discovery")
+                                           cacheDirectory: dataDir + "/discovery", tls: tls.cluster)
         return try DiscoveryClient(gatewayHost: gateway.host, gatewayPort: gateway.port,
                                    identity: DiscoveryIdentity(nodeID: id, host: me.host, port: me.port, capabilities: ["raft"]),
                                    config: config)

@@ -19,13 +19,15 @@ struct RaftBenchCommand: AsyncParsableCommand {
     @Option(help: "HTTP/2 connections the callers share.") var connections = 4
     @Option(help: "Writes in total.") var writes = 20_000
     @Option(help: "Bytes per write.") var size = 128
+    @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         guard clients > 0, writes > 0, connections > 0, size >= 0 else { throw ValidationError("counts must be positive") }
     }
 
     func run() async throws {
-        let channels = try (0..<min(connections, clients)).map { _ in try Channel(host: leader.host, port: leader.port) }
+        let config = ChannelConfig(tls: tls.cluster?.client(expectingRole: .node))
+        let channels = try (0..<min(connections, clients)).map { _ in try Channel(host: leader.host, port: leader.port, config: config) }
         let payload = [UInt8](repeating: 0x61, count: size)
         let target = target
         let writes = writes

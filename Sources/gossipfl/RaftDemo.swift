@@ -117,7 +117,7 @@ final class PeerProcess: @unchecked Sendable {
         self.id = id
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         process.arguments = ["peer", "--id", id, "--listen", "127.0.0.1:\(port)", "--data-dir", root + "/" + id,
-                             "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20"]
+                             "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20", "--insecure"]
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()

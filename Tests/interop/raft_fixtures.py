@@ -56,12 +56,56 @@ def load_raft_protos():
     return _loaded
 
 
-class Peer:
-    """One `gossipfl peer` process and grpcio stubs to it."""
+class ClusterCerts:
+    """A cluster CA and certificates made by `gossipfl certs` in `directory`."""
 
-    def __init__(self, binary, node_id, port, data_dir, mode_args, tick_ms=20, start_timeout=30.0):
+    def __init__(self, binary, directory):
+        self.binary, self.dir = binary, directory
+        self._run("init")
+
+    def _run(self, *args):
+        import subprocess
+        p = subprocess.run([self.binary, "certs"] + list(args) + ["--dir", self.dir], capture_output=True, text=True,
+                           timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError("gossipfl certs %s failed: %s" % (" ".join(args), p.stderr))
+
+    def issue(self, role, name):
+        """Paths (cert, key) of a node/admin/gateway certificate, made on first use."""
+        cert, key = os.path.join(self.dir, name + ".pem"), os.path.join(self.dir, name + "-key.pem")
+        if not os.path.exists(cert):
+            self._run(role, "--id" if role == "node" else "--name", name)
+        return cert, key
+
+    @property
+    def ca(self):
+        return os.path.join(self.dir, "ca.pem")
+
+    def args(self, role, name):
+        cert, key = self.issue(role, name)
+        return ["--tls-cert", cert, "--tls-key", key, "--tls-ca", self.ca]
+
+    def credentials(self, role=None, name=None):
+        """grpcio channel credentials: trusting the CA, presenting NAME's certificate if given."""
+        with open(self.ca, "rb") as f:
+            root = f.read()
+        if role is None:
+            return grpc.ssl_channel_credentials(root_certificates=root)
+        cert, key = self.issue(role, name)
+        with open(cert, "rb") as c, open(key, "rb") as k:
+            return grpc.ssl_channel_credentials(root_certificates=root, private_key=k.read(), certificate_chain=c.read())
+
+
+class Peer:
+    """One `gossipfl peer` process and grpcio stubs to it. With `certs`, the peer runs mutual TLS
+    with its node certificate and the stubs present `client` (default: an admin certificate);
+    without, it runs --insecure."""
+
+    def __init__(self, binary, node_id, port, data_dir, mode_args, tick_ms=20, start_timeout=30.0, certs=None,
+                 client=("admin", "operator")):
         self.binary, self.node_id, self.port, self.data_dir = binary, node_id, port, data_dir
         self.mode_args, self.tick_ms = list(mode_args), tick_ms
+        self.certs, self.client = certs, client
         self.proc = None
         self.channel = None
         self.start(start_timeout)
@@ -71,13 +115,21 @@ class Peer:
         return "%s:%d" % (LOOPBACK, self.port)
 
     def command(self, mode_args=None):
+        security = self.certs.args("node", self.node_id) if self.certs else ["--insecure"]
         return [self.binary, "peer", "--id", self.node_id, "--listen", self.address, "--data-dir", self.data_dir,
-                "--tick-ms", str(self.tick_ms)] + list(self.mode_args if mode_args is None else mode_args)
+                "--tick-ms", str(self.tick_ms)] + security + list(self.mode_args if mode_args is None else mode_args)
+
+    def open_channel(self, client=None):
+        """A grpcio channel to this peer; with certs, presenting `client` = (role, name) or nothing (None)."""
+        if self.certs is None:
+            return grpc.insecure_channel(self.address)
+        role, name = client if client else (None, None)
+        return grpc.secure_channel(self.address, self.certs.credentials(role, name))
 
     def start(self, start_timeout=30.0, mode_args=None):
         self.proc = ServerProcess(self.command(mode_args), name="peer " + self.node_id, start_timeout=start_timeout)
         protos = load_raft_protos()
-        self.channel = grpc.insecure_channel(self.address)
+        self.channel = self.open_channel(self.client)
         self.cluster = protos.grpc.ClusterStub(self.channel)
         self.raft = protos.grpc.RaftStub(self.channel)
 
@@ -134,14 +186,14 @@ class Peer:
 class PeerCluster:
     """Peers on loopback: the first bootstraps, the rest join through it."""
 
-    def __init__(self, binary, root, tick_ms=20):
-        self.binary, self.root, self.tick_ms = binary, root, tick_ms
+    def __init__(self, binary, root, tick_ms=20, certs=None):
+        self.binary, self.root, self.tick_ms, self.certs = binary, root, tick_ms, certs
         self.peers = {}
 
     def add(self, node_id, mode_args, port=None):
         port = port or pick_free_port()
         data_dir = os.path.join(self.root, node_id)
-        peer = Peer(self.binary, node_id, port, data_dir, mode_args, tick_ms=self.tick_ms)
+        peer = Peer(self.binary, node_id, port, data_dir, mode_args, tick_ms=self.tick_ms, certs=self.certs)
         self.peers[node_id] = peer
         return peer
 

@@ -65,7 +65,7 @@ def start_target(kind, server_cmd, gossipfl_bin, tmp_path):
                            name="gateway")
         return srv, "/gateway.v1.Gateway/Register", 4 * MiB - 1
     srv = start_server([gossipfl_bin, "peer", "--id", "n1", "--listen", "127.0.0.1:0", "--data-dir",
-                        str(tmp_path / "n1"), "--bootstrap"], name="peer")
+                        str(tmp_path / "n1"), "--bootstrap", "--insecure"], name="peer")
     return srv, "/raft.v1.Cluster/Propose", (3 << 19)
 
 
