@@ -55,3 +55,15 @@ bench:
 
 clean:
 	rm -rf .build $(VENV)
+
+## fuzz: libFuzzer targets in Fuzz/ (protobuf decodes, gRPC deframer, HTTP/2 + gRPC server), each
+## for FUZZ_SECONDS (default 60); fails on any crash, leak or mismatch (artifacts: .build-fuzz/artifacts/).
+## fuzz-smoke: the same, 10 s each (CI).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-smoke
+
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	SWIFT=$(SWIFT) Fuzz/run.sh 10
