@@ -17,13 +17,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## demo: a loopback server and our client run every interop case, h2c and TLS.
+## demo: every interop case over h2c and TLS, gateway discovery, then a Raft cluster with mutual TLS
+## (certificates from `gossipfl certs`).
 demo: build
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-	  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-	  -keyout "$$tmp/key.pem" -out "$$tmp/cert.pem" 2>/dev/null && \
-	.build/debug/gossipfl demo --cert "$$tmp/cert.pem" --key "$$tmp/key.pem" --ca "$$tmp/cert.pem"
+	.build/debug/gossipfl certs init --dir "$$tmp" >/dev/null && \
+	.build/debug/gossipfl certs node --dir "$$tmp" --id demo-server >/dev/null && \
+	.build/debug/gossipfl demo --cert "$$tmp/demo-server.pem" --key "$$tmp/demo-server-key.pem" --ca "$$tmp/ca.pem"
 
 ## test: generated code up to date, Swift tests, then the grpcio interop suite.
 test: deps check-protos test-swift test-interop

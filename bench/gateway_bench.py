@@ -74,9 +74,11 @@ def read_status(pid, keys=("VmRSS", "VmHWM")):
 class Gateway:
     """A fresh gateway in its own temp data dir (context manager)."""
 
-    def __init__(self, binary, label):
+    def __init__(self, binary, label, security=("--insecure",)):
+        """`security=()` for a build from before --insecure existed (--compare-bin)."""
         self.dir = tempfile.mkdtemp(prefix="gateway-bench-")
-        self.srv = gf.launch_gateway(binary, os.path.join(self.dir, "data"), name="gateway (%s)" % label)
+        self.srv = gf.launch_gateway(binary, os.path.join(self.dir, "data"), name="gateway (%s)" % label,
+                                     security=security)
 
     def __enter__(self):
         return self.srv
@@ -88,7 +90,7 @@ class Gateway:
 
 def run_swift_bench(binary, address, clients, n, timeout):
     cmd = [binary, "gateway-bench", "--gateway", address, "--clients", str(clients),
-           "--registrations", str(n)]
+           "--registrations", str(n), "--insecure"]
     log("  $ " + " ".join(cmd))
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
@@ -176,6 +178,8 @@ def main():
     ap.add_argument("--rss-nodes", type=int, default=10000, help="nodes registered for the RSS measurement")
     ap.add_argument("--quick", action="store_true", help="smoke run with small N")
     ap.add_argument("--compare-bin", help="another gossipfl whose gateway gets the same Swift-client runs")
+    ap.add_argument("--compare-security", default="",
+                    help="security flags for the --compare-bin gateway (\"--insecure\" for builds that have it)")
     args = ap.parse_args()
     if args.quick:
         args.registrations, args.py_registrations, args.rss_nodes = 500, 200, 1000
@@ -195,7 +199,7 @@ def main():
         if args.compare_bin:
             other = os.path.abspath(args.compare_bin)
             try:
-                with Gateway(other, "compare clients=%d" % c) as srv:
+                with Gateway(other, "compare clients=%d" % c, security=args.compare_security.split()) as srv:
                     r = run_swift_bench(binary, srv.address, c, args.registrations,
                                         timeout=max(120.0, args.registrations / 50.0))
                 compare.append((c, r))

@@ -33,10 +33,17 @@ extension Service {
     /// A unary method whose requests carry no NUL in any string field.
     mutating func checkedUnary<Request: WireMessage, Response: WireMessage>(
         _ method: String, rejectingUnknownFields: Bool = false,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        unary(method, rejectingUnknownFields: rejectingUnknownFields) { (request: CheckedRequest<Request>, context) in
+            try await handler(try request.validated(), context)
+        }
+    }
+
+    mutating func checkedUnary<Request: WireMessage, Response: WireMessage>(
+        _ method: String, rejectingUnknownFields: Bool = false,
         _ handler: @escaping @Sendable (Request) async throws -> Response
     ) {
-        unary(method, rejectingUnknownFields: rejectingUnknownFields) { (request: CheckedRequest<Request>, _) in
-            try await handler(try request.validated())
-        }
+        checkedUnary(method, rejectingUnknownFields: rejectingUnknownFields) { (request: Request, _) in try await handler(request) }
     }
 }

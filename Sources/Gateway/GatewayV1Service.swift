@@ -3,7 +3,9 @@ import GossipRPC
 import GossipWire
 
 /// `gateway.v1.Gateway` on the shared registry. Requests are validated
-/// before they touch the registry, so a bad one changes nothing.
+/// before they touch the registry, so a bad one changes nothing. With mutual
+/// TLS, a node ID is registered, renewed, removed or reported for only by the
+/// holder of that node's certificate; reads are open.
 enum GatewayV1Service {
     typealias G = GatewayV1
     static let name = "gateway.v1.Gateway"
@@ -11,7 +13,8 @@ enum GatewayV1Service {
     static func make(_ state: GatewayState) -> Service {
         var service = Service(name: name)
         let lease = UInt32(state.read { registry, _ in registry.config.leaseSeconds })
-        service.checkedUnary("Register", rejectingUnknownFields: true) { (request: G.RegisterRequest) in
+        service.checkedUnary("Register", rejectingUnknownFields: true) { (request: G.RegisterRequest, context) in
+            try context.authorize("register \(request.nodeId)", asNode: request.nodeId)
             let registration = try registration(from: request)
             let outcome = try await state.change { registry, now in
                 try mapRegistryError { () throws(RegistryError) in
@@ -22,13 +25,15 @@ enum GatewayV1Service {
                 bootstrap: outcome.bootstrap, peers: outcome.peers.map(entry), leader: outcome.leader.map(hint),
                 leaseSeconds: lease, clusterId: outcome.clusterID ?? "", registryVersion: outcome.version)
         }
-        service.checkedUnary("Heartbeat", rejectingUnknownFields: true) { (request: G.HeartbeatRequest) in
+        service.checkedUnary("Heartbeat", rejectingUnknownFields: true) { (request: G.HeartbeatRequest, context) in
+            try context.authorize("renew the lease of \(request.nodeId)", asNode: request.nodeId)
             try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
             // A lease renewal alone writes nothing (the journal leaves those out), so this rarely waits.
             let known = try await state.change { registry, now in registry.heartbeat(nodeID: request.nodeId, now: now) }
             return G.HeartbeatResponse(leaseSeconds: lease, known: known)
         }
-        service.checkedUnary("Deregister", rejectingUnknownFields: true) { (request: G.DeregisterRequest) in
+        service.checkedUnary("Deregister", rejectingUnknownFields: true) { (request: G.DeregisterRequest, context) in
+            try context.authorize("deregister \(request.nodeId)", asNode: request.nodeId, orAdmin: true)
             try check { () throws(RegistrationValidation.Failure) in try RegistrationValidation.checkNodeID(request.nodeId) }
             let removed = try await state.change { registry, now in registry.deregister(nodeID: request.nodeId, now: now) }
             return G.DeregisterResponse(removed: removed)
@@ -41,7 +46,18 @@ enum GatewayV1Service {
         service.unary("GetLeader", rejectingUnknownFields: true) { (_: G.GetLeaderRequest, _) in
             state.read { registry, now in G.GetLeaderResponse(leader: registry.leaderView(now: now).map(hint)) }
         }
-        service.checkedUnary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest) in
+        service.checkedUnary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest, context) in
+            try context.authorize("report membership as \(request.reporterId)", asNode: request.reporterId)
+            if context.verifiesClients {
+                // Only the leader reports, about itself, and only a node the gateway knows (registered
+                // with its certificate, or listed by an earlier report) may speak for the cluster.
+                guard request.leaderId.isEmpty || request.leaderId == request.reporterId else {
+                    throw RPCError(.permissionDenied, "\(request.reporterId) may report only itself as leader")
+                }
+                guard state.read({ registry, _ in registry.nodes[request.reporterId] != nil }) else {
+                    throw RPCError(.permissionDenied, "\(request.reporterId) is not a member this gateway knows")
+                }
+            }
             let report = try membershipReport(from: request)
             let outcome = try await state.change { registry, now in registry.applyReport(report, now: now) }
             switch outcome {

@@ -36,7 +36,8 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         let (storage, state) = try RaftStorage.open(directory: dataDirectory)
         let ref = NodeRef<Machine>()
         let server = try Server(config: ServerConfig(host: host, port: port, tls: tls?.server, maxReceiveMessageSize: options.maxMessageBytes),
-                                services: [raftService(ref), clusterService(ref), HealthService().service])
+                                services: [raftService(ref), clusterService(ref, maxRequestBytes: options.maxRequestBytes),
+                                           HealthService().service])
         try server.start()
         let address = PeerAddress(host: advertiseHost ?? host, port: server.port).description
         let decided: Start

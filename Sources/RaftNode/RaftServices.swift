@@ -57,7 +57,7 @@ public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Servi
 /// Followers answer Join/Leave/Propose with where the leader is instead of forwarding.
 /// With mutual TLS: a node joins or leaves only as itself (an admin certificate may do either
 /// for anyone), proposals need a node or admin certificate, Status is open.
-public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
+public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>, maxRequestBytes: Int = RaftNodeOptions().maxRequestBytes) -> Service {
     var service = Service(name: RaftMethods.clusterService)
     service.unary("Join") { (request: RaftV1.JoinRequest, context) in
         try context.authorize("join as \(request.nodeId)", asNode: request.nodeId, orAdmin: true)
@@ -110,6 +110,9 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Se
             appliedIndex: status.applied, members: members(status.config), role: status.role.rawValue,
             lastIndex: status.lastIndex, leaderAddress: leader?.address ?? "", snapshotIndex: status.snapshotIndex)
     }
+    // Membership and status requests are a few hundred bytes; only Propose carries data.
+    for method in ["Join", "Leave", "Status"] { service.limitRequests(of: method, to: 16 << 10) }
+    service.limitRequests(of: "Propose", to: maxRequestBytes + (1 << 10))
     return service
 }
 

@@ -12,6 +12,9 @@ struct GatewayBenchCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients, each with its own connection.") var clients = 8
     @Option(help: "Registrations in total (distinct node IDs).") var registrations = 10_000
     @Option(help: "Node ID prefix.") var prefix = "bench"
+    /// A secure gateway accepts a node's registration only with that node's certificate, so the
+    /// bench (thousands of IDs) runs against an insecure one.
+    @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         guard clients > 0, registrations > 0 else { throw ValidationError("--clients and --registrations must be positive") }
@@ -20,7 +23,8 @@ struct GatewayBenchCommand: AsyncParsableCommand {
     func run() async throws {
         typealias G = GatewayV1
         let method = MethodDescriptor<G.RegisterRequest, G.RegisterResponse>(service: "gateway.v1.Gateway", method: "Register")
-        let channels = try (0..<clients).map { _ in try Channel(host: gateway.host, port: gateway.port) }
+        let config = ChannelConfig(tls: tls.cluster?.client(expectingRole: .gateway))
+        let channels = try (0..<clients).map { _ in try Channel(host: gateway.host, port: gateway.port, config: config) }
         let start = ContinuousClock.now
         let (latencies, errors) = await withTaskGroup(of: ([Double], Int).self) { group in
             for (c, channel) in channels.enumerated() {

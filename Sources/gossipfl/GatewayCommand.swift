@@ -16,15 +16,17 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("compat-listen"), help: "Extra listener for the Python nodes' GatewayService (e.g. 0.0.0.0:8090).")
     var compatListen: HostPort?
     @Option(name: .customLong("lease-seconds"), help: "A node silent for this long drops out.") var leaseSeconds = 30.0
+    @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
     }
 
     func run() async throws {
+        tls.warnIfExposed(listening: listen.host)
         let config = GatewayConfig(
             host: listen.host, port: listen.port, compatListen: compatListen.map { ($0.host, $0.port) },
-            dataDirectory: dataDir, registry: RegistryConfig(leaseSeconds: leaseSeconds))
+            dataDirectory: dataDir, registry: RegistryConfig(leaseSeconds: leaseSeconds), tls: tls.cluster)
         let gateway = try GatewayServer(config: config)
         let termination = TerminationSignal()
         try gateway.start()

@@ -8,13 +8,18 @@ import RaftNode
 /// processes find each other through a gateway (the first bootstraps, the
 /// others join through the leader hint), commit entries, survive a kill -9 of
 /// the leader and of the gateway, and the killed leader catches up on restart.
+/// Everything runs with mutual TLS on certificates made by `gossipfl certs`.
 enum RaftDemo {
     static func run() async throws -> Int {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("gossipfl-raft-demo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let gateway = try GatewayServer(config: GatewayConfig(port: 0, dataDirectory: root + "/gateway"))
+        let certs = root + "/certs"
+        try makeCertificates(in: certs, nodes: ["p1", "p2", "p3"])
+        let gatewayTLS = ClusterTLS(certificateFile: certs + "/gateway.pem", privateKeyFile: certs + "/gateway-key.pem",
+                                    caFile: certs + "/ca.pem")
+        let gateway = try GatewayServer(config: GatewayConfig(port: 0, dataDirectory: root + "/gateway", tls: gatewayTLS))
         try gateway.start()
-        print("[raft] gateway on 127.0.0.1:\(gateway.port)")
+        print("[raft] gateway on 127.0.0.1:\(gateway.port) (mutual TLS)")
         var failures = 0
         func check(_ condition: Bool, _ what: String) {
             print("[raft] \(condition ? "PASS" : "FAIL") \(what)")
@@ -75,6 +80,23 @@ enum RaftDemo {
         return failures
     }
 
+    /// The cluster CA and certificates, through this executable's own `gossipfl certs`.
+    static func makeCertificates(in directory: String, nodes: [String]) throws {
+        var commands = [["certs", "init", "--dir", directory], ["certs", "gateway", "--dir", directory],
+                        ["certs", "admin", "--dir", directory, "--name", "demo"]]
+        commands += nodes.map { ["certs", "node", "--dir", directory, "--id", $0] }
+        for arguments in commands {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            process.arguments = arguments
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw RPCError(.internal, "gossipfl \(arguments.joined(separator: " ")) failed") }
+        }
+        print("[raft] certificates: gossipfl certs init/gateway/admin/node --dir \(directory) (CA, gateway, admin, \(nodes.joined(separator: ", ")))")
+    }
+
     static func waitLeader(_ peers: [PeerProcess], voters: Int) async -> PeerProcess? {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
@@ -113,11 +135,16 @@ final class PeerProcess: @unchecked Sendable {
 
     /// `port`: 0 lets the system pick; the address is part of the membership, so a restarted
     /// peer passes the one it had.
+    private let adminTLS: ClusterTLS
+
     init(id: String, root: String, gatewayPort: Int, port: Int = 0) throws {
         self.id = id
+        let certs = root + "/certs"
+        adminTLS = ClusterTLS(certificateFile: certs + "/demo.pem", privateKeyFile: certs + "/demo-key.pem", caFile: certs + "/ca.pem")
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         process.arguments = ["peer", "--id", id, "--listen", "127.0.0.1:\(port)", "--data-dir", root + "/" + id,
-                             "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20", "--insecure"]
+                             "--gateway", "127.0.0.1:\(gatewayPort)", "--tick-ms", "20",
+                             "--tls-cert", "\(certs)/\(id).pem", "--tls-key", "\(certs)/\(id)-key.pem", "--tls-ca", "\(certs)/ca.pem"]
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -144,7 +171,8 @@ final class PeerProcess: @unchecked Sendable {
 
     func call<Request, Response>(_ method: MethodDescriptor<Request, Response>, _ request: Request,
                                  timeout: Duration = .seconds(2)) async throws -> Response {
-        let channel = try Channel(host: "127.0.0.1", port: port)
+        // As the operator: the admin certificate, and the server must prove it is node `id`.
+        let channel = try Channel(host: "127.0.0.1", port: port, config: ChannelConfig(tls: adminTLS.client(expecting: .node(id))))
         defer { Task { await channel.close() } }
         return try await channel.unary(method, request, options: CallOptions(timeout: timeout))
     }

@@ -16,6 +16,7 @@ struct RegisterCommand: AsyncParsableCommand {
     @Option(name: .customLong("heartbeat-ms")) var heartbeatMs = 10_000
     @Option(name: .customLong("cluster-id"), help: "The cluster this node already belongs to.") var clusterID: String?
     @Option(name: .customLong("capability"), help: "A capability to advertise (repeatable).") var capabilities: [String] = []
+    @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         guard heartbeatMs > 0 else { throw ValidationError("--heartbeat-ms must be positive") }
@@ -24,7 +25,7 @@ struct RegisterCommand: AsyncParsableCommand {
     func run() async throws {
         let identity = DiscoveryIdentity(nodeID: nodeID, host: advertise.host, port: advertise.port,
                                          capabilities: capabilities, clusterID: clusterID)
-        let config = DiscoveryClientConfig(heartbeatInterval: .milliseconds(heartbeatMs), cacheDirectory: cacheDir)
+        let config = DiscoveryClientConfig(heartbeatInterval: .milliseconds(heartbeatMs), cacheDirectory: cacheDir, tls: tls.cluster)
         let termination = TerminationSignal()
         let client = try DiscoveryClient(gatewayHost: gateway.host, gatewayPort: gateway.port, identity: identity,
                                          config: config) { event in EventPrinter.print(event) }

@@ -142,8 +142,9 @@ def check_gossipfl_bin(path):
 
 
 def gateway_cmd(binary, data_dir, listen="%s:0" % LOOPBACK, lease_seconds=None,
-                compat_listen=None, extra=()):
-    cmd = [binary, "gateway", "--listen", listen, "--data-dir", data_dir]
+                compat_listen=None, extra=(), security=("--insecure",)):
+    """`security`: --insecure by default, or the --tls-* arguments of a gateway certificate."""
+    cmd = [binary, "gateway", "--listen", listen, "--data-dir", data_dir] + list(security)
     if lease_seconds is not None:
         cmd += ["--lease-seconds", str(lease_seconds)]
     if compat_listen is not None:
@@ -157,14 +158,14 @@ class GatewayError(RuntimeError):
 
 def launch_gateway(binary, data_dir, listen="%s:0" % LOOPBACK, lease_seconds=None,
                    compat_listen=None, extra=(), name="gateway",
-                   start_timeout=GATEWAY_START_TIMEOUT):
+                   start_timeout=GATEWAY_START_TIMEOUT, security=("--insecure",)):
     """Start a gateway and wait for its ready line(s); raises GatewayError.
 
     Returns the ServerProcess with extra attributes: data_dir, registry_path,
     listen_arg, compat_host/compat_port (when --compat-listen was given).
     """
     os.makedirs(data_dir, exist_ok=True)
-    cmd = gateway_cmd(binary, data_dir, listen, lease_seconds, compat_listen, extra)
+    cmd = gateway_cmd(binary, data_dir, listen, lease_seconds, compat_listen, extra, security)
     try:
         srv = ServerProcess(cmd, name=name, start_timeout=start_timeout)
     except RuntimeError as e:
@@ -310,7 +311,7 @@ class AgentProcess:
         self.name = name or "agent %s" % node_id
         self.cache_dir = cache_dir
         self.cmd = [binary, "register", "--gateway", gateway, "--node-id", node_id,
-                    "--advertise", advertise, "--cache-dir", cache_dir]
+                    "--advertise", advertise, "--cache-dir", cache_dir, "--insecure"]
         if heartbeat_ms is not None:
             self.cmd += ["--heartbeat-ms", str(heartbeat_ms)]
         if cluster_id is not None:

@@ -13,6 +13,7 @@ import struct
 import time
 
 import h2.config
+import h2.exceptions
 import h2.connection
 import h2.events
 import h2.settings
@@ -139,14 +140,18 @@ def partial_messages(port, path, announced, streams=400, seconds=4.0):
     chunk = b"\0" * 16384
     deadline = time.monotonic() + seconds
     idle_since = time.monotonic()
-    while time.monotonic() < deadline and not client.closed:
+    while time.monotonic() < deadline and not client.closed and ids:
         progressed = False
-        for stream in ids:
-            window = min(client.conn.local_flow_control_window(stream), client.conn.max_outbound_frame_size,
-                         remaining[stream])
-            if window <= 0:
+        for stream in list(ids):
+            try:
+                window = min(client.conn.local_flow_control_window(stream), client.conn.max_outbound_frame_size,
+                             remaining[stream])
+                if window <= 0:
+                    continue
+                client.conn.send_data(stream, chunk[:window])
+            except h2.exceptions.StreamClosedError:
+                ids.remove(stream)  # the server refused it (e.g. the announced size is over its limit)
                 continue
-            client.conn.send_data(stream, chunk[:window])
             remaining[stream] -= window
             sent += window
             progressed = True

@@ -61,7 +61,7 @@ def start_target(kind, server_cmd, gossipfl_bin, tmp_path):
         srv = start_server(server_cmd + ["--port", "0", "--host", LOOPBACK], name="interop server")
         return srv, UNARY, 4 * MiB - 1
     if kind == "gateway":
-        srv = start_server([gossipfl_bin, "gateway", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "gw")],
+        srv = start_server([gossipfl_bin, "gateway", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "gw"), "--insecure"],
                            name="gateway")
         return srv, "/gateway.v1.Gateway/Register", 4 * MiB - 1
     srv = start_server([gossipfl_bin, "peer", "--id", "n1", "--listen", "127.0.0.1:0", "--data-dir",
