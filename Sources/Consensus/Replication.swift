@@ -41,6 +41,14 @@ extension RaftCore {
         return true
     }
 
+    /// The driver could not deliver to `peer` (etcd's ReportUnreachable): stop pipelining
+    /// into what is probably a dead connection and probe it with one message at a time.
+    public mutating func reportUnreachable(_ peer: NodeID) {
+        guard role == .leader, var state = progress[peer], state.state == .replicate else { return }
+        state.becomeProbe(next: state.match + 1)
+        progress[peer] = state
+    }
+
     mutating func broadcastHeartbeat() {
         heartbeatPending = false
         for peer in peers { sendHeartbeat(to: peer) }

@@ -8,19 +8,28 @@ import Synchronization
 /// to the node. One channel (one HTTP/2 connection) per peer address, shared by
 /// all calls, so AppendEntries are pipelined as concurrent streams.
 /// Delivery is best effort: Raft tolerates loss, duplication and reordering.
+/// At most `maxInflightPerPeer` calls are outstanding to one peer (more are
+/// dropped, as a lossy network would), and a call that fails because the peer
+/// cannot be reached is reported back (`onUnreachable`, etcd's ReportUnreachable),
+/// so the leader stops pipelining into a dead connection.
 public final class PeerTransport: Sendable {
+    public static let maxInflightPerPeer = 64
     private let selfID: NodeID
     private let loop: EventLoop
     private let options: RaftNodeOptions
     private let channelConfig: ChannelConfig
     private let tls: ClusterTLS?
     private let onResponse: @Sendable (Message) async -> Void
+    private let onUnreachable: @Sendable (NodeID) async -> Void
+    private let inflight = Mutex<[NodeID: Int]>([:])
     private let channels = Mutex<[String: Channel]>([:])
     private let logger: Logger
 
     public init(selfID: NodeID, options: RaftNodeOptions, tls: ClusterTLS? = nil,
                 logger: Logger = Logger(label: "gossipfl.raft.transport"),
+                onUnreachable: @escaping @Sendable (NodeID) async -> Void = { _ in },
                 onResponse: @escaping @Sendable (Message) async -> Void) {
+        self.onUnreachable = onUnreachable
         self.selfID = selfID
         self.options = options
         self.onResponse = onResponse
@@ -32,6 +41,9 @@ public final class PeerTransport: Sendable {
                                       backoff: Backoff(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(500)),
                                       userAgent: "gossipfl-raft/0.1", logger: logger)
     }
+
+    /// Calls to `peer` not finished yet (for tests).
+    func outstandingCalls(to peer: NodeID) -> Int { inflight.withLock { $0[peer, default: 0] } }
 
     public func close() {
         let open = channels.withLock { all -> [Channel] in
@@ -50,12 +62,24 @@ public final class PeerTransport: Sendable {
             logger.debug("no address for \(message.to); dropping \(message.kind)")
             return
         }
+        let peer = message.to
+        let admitted = inflight.withLock { counts in
+            guard counts[peer, default: 0] < Self.maxInflightPerPeer else { return false }
+            counts[peer, default: 0] += 1
+            return true
+        }
+        guard admitted else {
+            logger.trace("\(Self.maxInflightPerPeer) calls to \(peer) outstanding; dropping \(message.kind)")
+            return
+        }
         let options = CallOptions(timeout: self.options.rpcTimeout, maxReceiveMessageSize: self.options.maxMessageBytes)
         let chunkSize = self.options.snapshotChunkBytes
         let onResponse = onResponse
+        let onUnreachable = onUnreachable
         let me = selfID
         let logger = logger
-        Task {
+        Task { [self] in
+            defer { self.inflight.withLock { $0[peer, default: 1] -= 1 } }
             do {
                 let reply: Message?
                 switch message.body {
@@ -93,6 +117,9 @@ public final class PeerTransport: Sendable {
                 }
             } catch {
                 logger.trace("\(message.kind) to \(message.to) failed: \(error)")
+                if let error = error as? RPCError, [.unavailable, .deadlineExceeded].contains(error.code) {
+                    await onUnreachable(peer)
+                }
             }
         }
     }

@@ -113,6 +113,13 @@ public actor RaftNode<Machine: StateMachine> {
         scheduleReady()
     }
 
+    /// The transport could not reach `peer`: replication to it falls back to probing.
+    func reportUnreachable(_ peer: NodeID) {
+        guard failure == nil else { return }
+        core.reportUnreachable(peer)
+        scheduleReady()
+    }
+
     static func responseKind(to message: Message) -> Message.Kind? {
         switch message.body {
         case .requestVote(let r): r.preVote ? .preVoteResponse : .requestVoteResponse

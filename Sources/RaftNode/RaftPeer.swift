@@ -67,7 +67,9 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
             throw UnusableState(directory: dataDirectory, reason: "\(error)")
         }
         ref.set(node)
-        let transport = PeerTransport(selfID: id, options: options, tls: tls) { [node] reply in await node.receive(reply) }
+        let transport = PeerTransport(selfID: id, options: options, tls: tls,
+                                      onUnreachable: { [node] peer in await node.reportUnreachable(peer) },
+                                      onResponse: { [node] reply in await node.receive(reply) })
         await node.start(transport: transport)
         let peer = RaftPeer(node: node, server: server, address: address, restored: !state.isEmpty, tls: tls)
         if case .join(let candidates) = mode {
