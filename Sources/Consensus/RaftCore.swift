@@ -203,6 +203,15 @@ public struct RaftCore: Sendable {
     public func term(at index: UInt64) -> UInt64? { log.term(at: index) }
     public func entry(at index: UInt64) -> Entry? { log.entry(at: index) }
 
+    /// Committed entries from `index` on, at most `maxCount` and about `maxBytes` of data (at
+    /// least one when any is committed there); nil when `index` is compacted into the snapshot.
+    public func committedEntries(from index: UInt64, maxCount: Int, maxBytes: Int) -> [Entry]? {
+        guard index > log.snapshotIndex else { return nil }
+        guard index <= log.committed, maxCount > 0 else { return [] }
+        let limit = Int(min(UInt64(maxCount), log.committed - index + 1))
+        return log.entries(from: index, maxCount: limit, maxBytes: maxBytes)
+    }
+
     public var status: Status {
         var followers: [NodeID: FollowerProgress] = [:]
         let learners = log.config.learners

@@ -219,6 +219,36 @@ extension RaftV1.ProposeRequest: ProtobufCBacked {
     }
 }
 
+extension RaftV1.ReadEntriesRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ReadEntriesRequest>) { raft__v1__read_entries_request__init(c) }
+
+    init(c: Raft__V1__ReadEntriesRequest) throws {
+        self.init(fromIndex: c.from_index, maxEntries: c.max_entries, maxBytes: c.max_bytes)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ReadEntriesRequest>, in arena: CArena) {
+        c.pointee.from_index = fromIndex
+        c.pointee.max_entries = maxEntries
+        c.pointee.max_bytes = maxBytes
+    }
+}
+
+extension RaftV1.ReadEntriesResponse: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ReadEntriesResponse>) { raft__v1__read_entries_response__init(c) }
+
+    init(c: Raft__V1__ReadEntriesResponse) throws {
+        self.init(entries: try RaftV1.Entry.decodeAll(c.entries, count: c.n_entries), nextIndex: c.next_index,
+                  commitIndex: c.commit_index, firstIndex: c.first_index)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Raft__V1__ReadEntriesResponse>, in arena: CArena) {
+        (c.pointee.n_entries, c.pointee.entries) = arena.messages(entries)
+        c.pointee.next_index = nextIndex
+        c.pointee.commit_index = commitIndex
+        c.pointee.first_index = firstIndex
+    }
+}
+
 extension RaftV1.ProposeResponse: ProtobufCBacked {
     static func cInit(_ c: UnsafeMutablePointer<Raft__V1__ProposeResponse>) { raft__v1__propose_response__init(c) }
 

@@ -325,6 +325,34 @@ extension RaftV1 {
         public init(data: [UInt8] = []) { self.data = data }
     }
 
+    /// `raft.v1.ReadEntriesRequest`: a page of committed entries.
+    public struct ReadEntriesRequest: WireMessage {
+        public var fromIndex: UInt64
+        public var maxEntries: UInt32
+        public var maxBytes: UInt32
+
+        public init(fromIndex: UInt64 = 0, maxEntries: UInt32 = 0, maxBytes: UInt32 = 0) {
+            self.fromIndex = fromIndex
+            self.maxEntries = maxEntries
+            self.maxBytes = maxBytes
+        }
+    }
+
+    /// `raft.v1.ReadEntriesResponse`
+    public struct ReadEntriesResponse: WireMessage {
+        public var entries: [Entry]
+        public var nextIndex: UInt64
+        public var commitIndex: UInt64
+        public var firstIndex: UInt64
+
+        public init(entries: [Entry] = [], nextIndex: UInt64 = 0, commitIndex: UInt64 = 0, firstIndex: UInt64 = 0) {
+            self.entries = entries
+            self.nextIndex = nextIndex
+            self.commitIndex = commitIndex
+            self.firstIndex = firstIndex
+        }
+    }
+
     /// `raft.v1.ProposeResponse`
     public struct ProposeResponse: WireMessage {
         /// True once the entry is committed and applied on the answering leader.

@@ -20,6 +20,8 @@ public enum RaftMethods {
     public static let join = MethodDescriptor<RaftV1.JoinRequest, RaftV1.JoinResponse>(service: clusterService, method: "Join")
     public static let leave = MethodDescriptor<RaftV1.LeaveRequest, RaftV1.LeaveResponse>(service: clusterService, method: "Leave")
     public static let status = MethodDescriptor<RaftV1.StatusRequest, RaftV1.StatusResponse>(service: clusterService, method: "Status")
+    public static let readEntries = MethodDescriptor<RaftV1.ReadEntriesRequest, RaftV1.ReadEntriesResponse>(
+        service: clusterService, method: "ReadEntries")
     public static let propose = MethodDescriptor<RaftV1.ProposeRequest, RaftV1.ProposeResponse>(
         service: clusterService, method: "Propose")
 }

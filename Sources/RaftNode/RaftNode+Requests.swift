@@ -66,6 +66,14 @@ extension RaftNode {
         }
     }
 
+    /// A page of committed entries from `index` (0: the first in the log), see `raft.v1.Cluster/ReadEntries`.
+    public func readCommitted(from index: UInt64, maxCount: Int, maxBytes: Int)
+        -> (entries: [Entry]?, from: UInt64, commit: UInt64, first: UInt64) {
+        let first = core.snapshotIndex + 1
+        let from = index == 0 ? first : index
+        return (core.committedEntries(from: from, maxCount: maxCount, maxBytes: maxBytes), from, core.commitIndex, first)
+    }
+
     public var status: Status { core.status }
     public var softState: SoftState { core.softState }
     public var clusterConfig: ClusterConfig { core.clusterConfig }

@@ -110,8 +110,21 @@ public func clusterService<Machine: StateMachine>(_ ref: NodeRef<Machine>, maxRe
             appliedIndex: status.applied, members: members(status.config), role: status.role.rawValue,
             lastIndex: status.lastIndex, leaderAddress: leader?.address ?? "", snapshotIndex: status.snapshotIndex)
     }
+    service.unary("ReadEntries") { (request: RaftV1.ReadEntriesRequest, context) in
+        try context.authorize("read the log") { $0.role == .node || $0.role == .admin }
+        let node = try ref.get()
+        let maxEntries = request.maxEntries == 0 ? 256 : Int(min(request.maxEntries, 4096))
+        let maxBytes = request.maxBytes == 0 ? 1 << 20 : Int(min(request.maxBytes, 1 << 20))
+        let page = await node.readCommitted(from: request.fromIndex, maxCount: maxEntries, maxBytes: maxBytes)
+        guard let entries = page.entries else {
+            throw RPCError(.failedPrecondition, "entries below \(page.first) are compacted into the snapshot")
+        }
+        let next = (entries.last?.index).map { $0 + 1 } ?? page.from
+        return RaftV1.ReadEntriesResponse(entries: entries.map(WireMapping.entry), nextIndex: next,
+                                          commitIndex: page.commit, firstIndex: page.first)
+    }
     // Membership and status requests are a few hundred bytes; only Propose carries data.
-    for method in ["Join", "Leave", "Status"] { service.limitRequests(of: method, to: 16 << 10) }
+    for method in ["Join", "Leave", "Status", "ReadEntries"] { service.limitRequests(of: method, to: 16 << 10) }
     service.limitRequests(of: "Propose", to: maxRequestBytes + (1 << 10))
     return service
 }

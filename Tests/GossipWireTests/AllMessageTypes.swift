@@ -62,6 +62,8 @@ let allMessageDefaults: [any WireMessage] = [
     RaftV1.LeaveRequest(),
     RaftV1.LeaveResponse(),
     RaftV1.StatusRequest(),
+    RaftV1.ReadEntriesRequest(),
+    RaftV1.ReadEntriesResponse(),
     RaftV1.StatusResponse(),
     RaftV1.ReadIndexRequest(),
     RaftV1.ReadIndexResponse(),

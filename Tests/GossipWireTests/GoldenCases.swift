@@ -290,6 +290,14 @@ private let raftCases: [GoldenCase] = [
         name: "raft_propose_response",
         value: RaftV1.ProposeResponse(committed: true, index: 77, term: 4, leaderId: "n1", leaderAddress: "10.0.0.1:7000")),
     .init(
+        name: "raft_read_entries_request",
+        value: RaftV1.ReadEntriesRequest(fromIndex: (1 << 40) + 3, maxEntries: 64, maxBytes: UInt32.max)),
+    .init(
+        name: "raft_read_entries_response",
+        value: RaftV1.ReadEntriesResponse(
+            entries: [RaftV1.Entry(term: 6, index: 11, data: Array("set x=1".utf8)), RaftV1.Entry(term: 6, index: 12, type: .entryNoop)],
+            nextIndex: 13, commitIndex: 40, firstIndex: 9)),
+    .init(
         name: "raft_status_response_full",
         value: RaftV1.StatusResponse(
             nodeId: "n2", term: 11, leaderId: "n1", commitIndex: 99, appliedIndex: 98, members: members,

@@ -163,3 +163,35 @@ def test_gossipfl_certs_writes_private_keys_only_for_the_owner(gossipfl_bin, tmp
         parsed = x509.load_pem_x509_certificate(f.read())
     san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "gossipfl:node/n1" in san.get_values_for_type(x509.UniformResourceIdentifier)
+
+
+def test_committed_entries_are_read_in_pages_by_members_only(secure_cluster):
+    cluster, _ = secure_cluster
+    pb = load_raft_protos().pb
+    proposed = [b"decision %d" % i for i in range(10)]
+    last = None
+    for data in proposed:
+        last = cluster.propose(data)
+    follower = next(p for p in cluster.alive() if p is not cluster.current_leader())
+    follower.wait_applied(last.index)
+    first = follower.cluster.ReadEntries(pb.ReadEntriesRequest(from_index=0, max_entries=1), timeout=5)
+    assert first.entries and first.entries[0].index == first.first_index
+    with pytest.raises(grpc.RpcError) as e:  # the bootstrap snapshot covers index 1
+        follower.cluster.ReadEntries(pb.ReadEntriesRequest(from_index=first.first_index - 1), timeout=5)
+    assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "compacted" in e.value.details()
+    seen, index, pages = [], first.first_index, 0
+    while True:
+        page = follower.cluster.ReadEntries(pb.ReadEntriesRequest(from_index=index, max_entries=3), timeout=5)
+        assert len(page.entries) <= 3
+        if not page.entries:
+            assert page.next_index == index and page.commit_index >= last.index
+            break
+        assert [e.index for e in page.entries] == list(range(index, index + len(page.entries)))
+        seen += [e.data for e in page.entries if e.type == pb.ENTRY_NORMAL]
+        index, pages = page.next_index, pages + 1
+    assert seen[-len(proposed):] == proposed and pages >= 4
+    channel, _, anonymous = stubs(follower, None)
+    with channel:
+        with pytest.raises(grpc.RpcError) as e:
+            anonymous.ReadEntries(pb.ReadEntriesRequest(from_index=1), timeout=5)
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -247,6 +247,10 @@ def samples() -> dict[str, bytes]:
         "raft_propose_request": raft.ProposeRequest(data=pattern(100)),
         "raft_propose_response": raft.ProposeResponse(
             committed=True, index=77, term=4, leader_id="n1", leader_address="10.0.0.1:7000"),
+        "raft_read_entries_request": raft.ReadEntriesRequest(from_index=2**40 + 3, max_entries=64, max_bytes=2**32 - 1),
+        "raft_read_entries_response": raft.ReadEntriesResponse(
+            entries=[raft.Entry(term=6, index=11, data=b"set x=1"), raft.Entry(term=6, index=12, type=raft.ENTRY_NOOP)],
+            next_index=13, commit_index=40, first_index=9),
         "raft_status_response_full": raft.StatusResponse(
             node_id="n2", term=11, leader_id="n1", commit_index=99, applied_index=98,
             members=members, role="follower", last_index=120, leader_address="10.0.0.1:7000",

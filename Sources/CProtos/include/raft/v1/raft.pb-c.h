@@ -36,6 +36,8 @@ typedef struct Raft__V1__ProposeRequest Raft__V1__ProposeRequest;
 typedef struct Raft__V1__ProposeResponse Raft__V1__ProposeResponse;
 typedef struct Raft__V1__StatusRequest Raft__V1__StatusRequest;
 typedef struct Raft__V1__StatusResponse Raft__V1__StatusResponse;
+typedef struct Raft__V1__ReadEntriesRequest Raft__V1__ReadEntriesRequest;
+typedef struct Raft__V1__ReadEntriesResponse Raft__V1__ReadEntriesResponse;
 
 
 /* --- enums --- */
@@ -365,6 +367,54 @@ struct  Raft__V1__StatusResponse
 #define RAFT__V1__STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&raft__v1__status_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Committed entries, a page at a time: how an application reads the replicated
+ * log (e.g. the training decisions) without being a Raft member. Any member
+ * answers from its own log; with mutual TLS, for node and admin certificates.
+ */
+struct  Raft__V1__ReadEntriesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 0: from the first entry still in the log (after the snapshot).
+   */
+  uint64_t from_index;
+  /*
+   * At most this many entries (0: 256) and about this many bytes of data (0: 1 MiB);
+   * a page always holds at least one entry when one is available.
+   */
+  uint32_t max_entries;
+  uint32_t max_bytes;
+};
+#define RAFT__V1__READ_ENTRIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__read_entries_request__descriptor) \
+    , 0, 0, 0 }
+
+
+struct  Raft__V1__ReadEntriesResponse
+{
+  ProtobufCMessage base;
+  size_t n_entries;
+  Raft__V1__Entry **entries;
+  /*
+   * Where the next page starts: the last entry's index + 1 (from_index when empty).
+   */
+  uint64_t next_index;
+  /*
+   * The answering member's commit index: entries up to here can be read.
+   */
+  uint64_t commit_index;
+  /*
+   * The first index still in the log; below it, entries live only in the snapshot
+   * (a request for them is FAILED_PRECONDITION).
+   */
+  uint64_t first_index;
+};
+#define RAFT__V1__READ_ENTRIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&raft__v1__read_entries_response__descriptor) \
+    , 0,NULL, 0, 0, 0 }
 
 
 /* Raft__V1__Entry methods */
@@ -766,6 +816,44 @@ Raft__V1__StatusResponse *
 void   raft__v1__status_response__free_unpacked
                      (Raft__V1__StatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Raft__V1__ReadEntriesRequest methods */
+void   raft__v1__read_entries_request__init
+                     (Raft__V1__ReadEntriesRequest         *message);
+size_t raft__v1__read_entries_request__get_packed_size
+                     (const Raft__V1__ReadEntriesRequest   *message);
+size_t raft__v1__read_entries_request__pack
+                     (const Raft__V1__ReadEntriesRequest   *message,
+                      uint8_t             *out);
+size_t raft__v1__read_entries_request__pack_to_buffer
+                     (const Raft__V1__ReadEntriesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ReadEntriesRequest *
+       raft__v1__read_entries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__read_entries_request__free_unpacked
+                     (Raft__V1__ReadEntriesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Raft__V1__ReadEntriesResponse methods */
+void   raft__v1__read_entries_response__init
+                     (Raft__V1__ReadEntriesResponse         *message);
+size_t raft__v1__read_entries_response__get_packed_size
+                     (const Raft__V1__ReadEntriesResponse   *message);
+size_t raft__v1__read_entries_response__pack
+                     (const Raft__V1__ReadEntriesResponse   *message,
+                      uint8_t             *out);
+size_t raft__v1__read_entries_response__pack_to_buffer
+                     (const Raft__V1__ReadEntriesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Raft__V1__ReadEntriesResponse *
+       raft__v1__read_entries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   raft__v1__read_entries_response__free_unpacked
+                     (Raft__V1__ReadEntriesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Raft__V1__Entry_Closure)
@@ -830,6 +918,12 @@ typedef void (*Raft__V1__StatusRequest_Closure)
                   void *closure_data);
 typedef void (*Raft__V1__StatusResponse_Closure)
                  (const Raft__V1__StatusResponse *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ReadEntriesRequest_Closure)
+                 (const Raft__V1__ReadEntriesRequest *message,
+                  void *closure_data);
+typedef void (*Raft__V1__ReadEntriesResponse_Closure)
+                 (const Raft__V1__ReadEntriesResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -911,6 +1005,10 @@ struct Raft__V1__Cluster_Service
                   const Raft__V1__ProposeRequest *input,
                   Raft__V1__ProposeResponse_Closure closure,
                   void *closure_data);
+  void (*read_entries)(Raft__V1__Cluster_Service *service,
+                       const Raft__V1__ReadEntriesRequest *input,
+                       Raft__V1__ReadEntriesResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Raft__V1__Cluster_ServiceDestroy)(Raft__V1__Cluster_Service *);
 void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
@@ -922,7 +1020,8 @@ void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
       function_prefix__ ## join,\
       function_prefix__ ## leave,\
       function_prefix__ ## status,\
-      function_prefix__ ## propose  }
+      function_prefix__ ## propose,\
+      function_prefix__ ## read_entries  }
 void raft__v1__cluster__join(ProtobufCService *service,
                              const Raft__V1__JoinRequest *input,
                              Raft__V1__JoinResponse_Closure closure,
@@ -939,6 +1038,10 @@ void raft__v1__cluster__propose(ProtobufCService *service,
                                 const Raft__V1__ProposeRequest *input,
                                 Raft__V1__ProposeResponse_Closure closure,
                                 void *closure_data);
+void raft__v1__cluster__read_entries(ProtobufCService *service,
+                                     const Raft__V1__ReadEntriesRequest *input,
+                                     Raft__V1__ReadEntriesResponse_Closure closure,
+                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -964,6 +1067,8 @@ extern const ProtobufCMessageDescriptor raft__v1__propose_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__propose_response__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor raft__v1__status_response__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__read_entries_request__descriptor;
+extern const ProtobufCMessageDescriptor raft__v1__read_entries_response__descriptor;
 extern const ProtobufCServiceDescriptor raft__v1__raft__descriptor;
 extern const ProtobufCServiceDescriptor raft__v1__cluster__descriptor;
 

@@ -952,6 +952,96 @@ void   raft__v1__status_response__free_unpacked
   assert(message->base.descriptor == &raft__v1__status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   raft__v1__read_entries_request__init
+                     (Raft__V1__ReadEntriesRequest         *message)
+{
+  static const Raft__V1__ReadEntriesRequest init_value = RAFT__V1__READ_ENTRIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t raft__v1__read_entries_request__get_packed_size
+                     (const Raft__V1__ReadEntriesRequest *message)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__read_entries_request__pack
+                     (const Raft__V1__ReadEntriesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__read_entries_request__pack_to_buffer
+                     (const Raft__V1__ReadEntriesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ReadEntriesRequest *
+       raft__v1__read_entries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ReadEntriesRequest *)
+     protobuf_c_message_unpack (&raft__v1__read_entries_request__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__read_entries_request__free_unpacked
+                     (Raft__V1__ReadEntriesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__read_entries_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   raft__v1__read_entries_response__init
+                     (Raft__V1__ReadEntriesResponse         *message)
+{
+  static const Raft__V1__ReadEntriesResponse init_value = RAFT__V1__READ_ENTRIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t raft__v1__read_entries_response__get_packed_size
+                     (const Raft__V1__ReadEntriesResponse *message)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t raft__v1__read_entries_response__pack
+                     (const Raft__V1__ReadEntriesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t raft__v1__read_entries_response__pack_to_buffer
+                     (const Raft__V1__ReadEntriesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &raft__v1__read_entries_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Raft__V1__ReadEntriesResponse *
+       raft__v1__read_entries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Raft__V1__ReadEntriesResponse *)
+     protobuf_c_message_unpack (&raft__v1__read_entries_response__descriptor,
+                                allocator, len, data);
+}
+void   raft__v1__read_entries_response__free_unpacked
+                     (Raft__V1__ReadEntriesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &raft__v1__read_entries_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor raft__v1__entry__field_descriptors[4] =
 {
   {
@@ -2543,6 +2633,147 @@ const ProtobufCMessageDescriptor raft__v1__status_response__descriptor =
   (ProtobufCMessageInit) raft__v1__status_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor raft__v1__read_entries_request__field_descriptors[3] =
+{
+  {
+    "from_index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesRequest, from_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_entries",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesRequest, max_entries),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_bytes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesRequest, max_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__read_entries_request__field_indices_by_name[] = {
+  0,   /* field[0] = from_index */
+  2,   /* field[2] = max_bytes */
+  1,   /* field[1] = max_entries */
+};
+static const ProtobufCIntRange raft__v1__read_entries_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor raft__v1__read_entries_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ReadEntriesRequest",
+  "ReadEntriesRequest",
+  "Raft__V1__ReadEntriesRequest",
+  "raft.v1",
+  sizeof(Raft__V1__ReadEntriesRequest),
+  3,
+  raft__v1__read_entries_request__field_descriptors,
+  raft__v1__read_entries_request__field_indices_by_name,
+  1,  raft__v1__read_entries_request__number_ranges,
+  (ProtobufCMessageInit) raft__v1__read_entries_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor raft__v1__read_entries_response__field_descriptors[4] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Raft__V1__ReadEntriesResponse, n_entries),
+    offsetof(Raft__V1__ReadEntriesResponse, entries),
+    &raft__v1__entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_index",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesResponse, next_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "commit_index",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesResponse, commit_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_index",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Raft__V1__ReadEntriesResponse, first_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned raft__v1__read_entries_response__field_indices_by_name[] = {
+  2,   /* field[2] = commit_index */
+  0,   /* field[0] = entries */
+  3,   /* field[3] = first_index */
+  1,   /* field[1] = next_index */
+};
+static const ProtobufCIntRange raft__v1__read_entries_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor raft__v1__read_entries_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "raft.v1.ReadEntriesResponse",
+  "ReadEntriesResponse",
+  "Raft__V1__ReadEntriesResponse",
+  "raft.v1",
+  sizeof(Raft__V1__ReadEntriesResponse),
+  4,
+  raft__v1__read_entries_response__field_descriptors,
+  raft__v1__read_entries_response__field_indices_by_name,
+  1,  raft__v1__read_entries_response__number_ranges,
+  (ProtobufCMessageInit) raft__v1__read_entries_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue raft__v1__entry_type__enum_values_by_number[3] =
 {
   { "ENTRY_NORMAL", "RAFT__V1__ENTRY_TYPE__ENTRY_NORMAL", 0 },
@@ -2646,17 +2877,19 @@ void raft__v1__raft__init (Raft__V1__Raft_Service *service,
                                      &raft__v1__raft__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor raft__v1__cluster__method_descriptors[4] =
+static const ProtobufCMethodDescriptor raft__v1__cluster__method_descriptors[5] =
 {
   { "Join", &raft__v1__join_request__descriptor, &raft__v1__join_response__descriptor },
   { "Leave", &raft__v1__leave_request__descriptor, &raft__v1__leave_response__descriptor },
   { "Status", &raft__v1__status_request__descriptor, &raft__v1__status_response__descriptor },
   { "Propose", &raft__v1__propose_request__descriptor, &raft__v1__propose_response__descriptor },
+  { "ReadEntries", &raft__v1__read_entries_request__descriptor, &raft__v1__read_entries_response__descriptor },
 };
 const unsigned raft__v1__cluster__method_indices_by_name[] = {
   0,        /* Join */
   1,        /* Leave */
   3,        /* Propose */
+  4,        /* ReadEntries */
   2         /* Status */
 };
 const ProtobufCServiceDescriptor raft__v1__cluster__descriptor =
@@ -2666,7 +2899,7 @@ const ProtobufCServiceDescriptor raft__v1__cluster__descriptor =
   "Cluster",
   "Raft__V1__Cluster",
   "raft.v1",
-  4,
+  5,
   raft__v1__cluster__method_descriptors,
   raft__v1__cluster__method_indices_by_name
 };
@@ -2701,6 +2934,14 @@ void raft__v1__cluster__propose(ProtobufCService *service,
 {
   assert(service->descriptor == &raft__v1__cluster__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void raft__v1__cluster__read_entries(ProtobufCService *service,
+                                     const Raft__V1__ReadEntriesRequest *input,
+                                     Raft__V1__ReadEntriesResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &raft__v1__cluster__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void raft__v1__cluster__init (Raft__V1__Cluster_Service *service,
                               Raft__V1__Cluster_ServiceDestroy destroy)
