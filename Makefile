@@ -44,14 +44,17 @@ protos: deps
 check-protos: deps
 	scripts/check-protos.sh
 
-## bench: our gRPC server vs grpcio vs nghttpd under h2load; gateway throughput and RSS; Raft vs etcd (not tests).
+## bench: our gRPC server vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
+## Raft vs etcd, plain and with mutual TLS (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
 	$(SWIFT) build -c release --product gossipfl
 	$(PYTHON) bench/grpc_bench.py --swift-bin $(CURDIR)/$(INTEROP_RELEASE)
+	$(PYTHON) bench/grpc_bench.py --swift-bin $(CURDIR)/$(INTEROP_RELEASE) --tls
 	$(PYTHON) bench/gateway_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl --tls
 
 clean:
 	rm -rf .build $(VENV)

@@ -48,7 +48,7 @@ INTEROP_DIR = os.path.join(REPO_ROOT, "Tests", "interop")
 sys.path.insert(0, INTEROP_DIR)
 
 import interop_protos  # noqa: E402
-from interop_harness import PY_SERVER, ServerProcess  # noqa: E402
+from interop_harness import PY_SERVER, ServerProcess, make_tls_files  # noqa: E402
 
 PATH = "/grpc.testing.TestService/UnaryCall"
 BIG_PREFIX = "/big"  # nghttpd serves the 16 MiB response under /big/<PATH>
@@ -98,12 +98,14 @@ def free_port():
 
 
 class Nghttpd:
-    def __init__(self, binary, docroot, timeout=10.0):
+    def __init__(self, binary, docroot, timeout=10.0, tls=None):
         self.port = free_port()
         self.host = "127.0.0.1"
         # 16 MiB stream/connection windows so the 16 MiB upload isn't throttled.
-        self.cmd = [binary, "--no-tls", "-d", docroot, "-w", "24", "-W", "24",
-                    "--address", self.host, str(self.port)]
+        self.cmd = [binary] + ([] if tls else ["--no-tls"]) + ["-d", docroot, "-w", "24", "-W", "24",
+                                                                "--address", self.host, str(self.port)]
+        if tls:
+            self.cmd += [tls.key, tls.cert]
         self._log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
@@ -135,11 +137,17 @@ class Nghttpd:
         self._log.close()
 
 
-def verify_grpc_server(P, host, port, files):
+def verify_grpc_server(P, host, port, files, tls=None):
     """One real gRPC call per body through grpcio; raises on any mismatch."""
     import grpc
     opts = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
-    with grpc.insecure_channel("%s:%d" % (host, port), options=opts) as ch:
+    if tls:
+        with open(tls.ca, "rb") as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        channel = grpc.secure_channel("%s:%d" % (host, port), creds, options=opts)
+    else:
+        channel = grpc.insecure_channel("%s:%d" % (host, port), options=opts)
+    with channel as ch:
         stub = P.test_pb2_grpc.TestServiceStub(ch)
         for name, (_, req, _) in files.items():
             resp = stub.UnaryCall(req, timeout=60)
@@ -252,6 +260,9 @@ def main(argv=None):
     ap.add_argument("--nghttpd", default=shutil.which("nghttpd") or "/usr/sbin/nghttpd")
     ap.add_argument("--no-nghttpd", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every h2load command")
+    ap.add_argument("--tls", action="store_true",
+                    help="every server over TLS (ALPN h2, one RSA-2048 certificate for all); ours also verifies client"
+                         " certificates against the CA when presented (h2load presents none)")
     args = ap.parse_args(argv)
 
     duration = args.duration or (1.0 if args.quick else 5.0)
@@ -272,9 +283,13 @@ def main(argv=None):
         P = interop_protos.load(os.path.join(workdir, "protos"))
         files, docroot = write_bodies(P, workdir)
         server_flags = ["--port", "0", "--host", "127.0.0.1", "--max_receive_message_size", str(MAX_RECV)]
+        tls = make_tls_files(workdir) if args.tls else None
+        if tls:
+            server_flags += ["--use_tls", "--tls_cert_file", tls.cert, "--tls_key_file", tls.key]
         columns = []
         if args.swift_bin:
-            columns.append(("ours", [os.path.abspath(args.swift_bin), "server"] + server_flags))
+            ours_flags = server_flags + (["--tls_client_ca_file", tls.ca] if tls else [])
+            columns.append(("ours", [os.path.abspath(args.swift_bin), "server"] + ours_flags))
         columns.append(("grpcio", [sys.executable, PY_SERVER] + server_flags))
         for col, cmd in columns:
             try:
@@ -284,14 +299,14 @@ def main(argv=None):
                 return 1
             servers[col] = srv
             try:
-                verify_grpc_server(P, srv.host, srv.port, files)
+                verify_grpc_server(P, srv.host, srv.port, files, tls)
             except Exception as e:  # noqa: BLE001
                 print("error: %s server failed the pre-check gRPC call: %s\nstderr:\n%s"
                       % (col, e, srv.stderr_text()), file=sys.stderr)
                 return 1
         if not args.no_nghttpd:
             try:
-                servers["nghttpd"] = Nghttpd(args.nghttpd, docroot)
+                servers["nghttpd"] = Nghttpd(args.nghttpd, docroot, tls=tls)
             except RuntimeError as e:
                 print("error: %s" % e, file=sys.stderr)
                 return 1
@@ -310,7 +325,7 @@ def main(argv=None):
             for col in col_names:
                 srv = servers[col]
                 path = (BIG_PREFIX + PATH) if (col == "nghttpd" and body_name == "big") else PATH
-                url = "http://%s:%d%s" % (srv.host, srv.port, path)
+                url = "%s://%s:%d%s" % ("https" if tls else "http", srv.host, srv.port, path)
                 timeout = duration + warm + 120 if "-D" in load else 300
                 print("running %-24s %-8s ..." % (title, col), end="", flush=True, file=sys.stderr)
                 if isinstance(srv, ServerProcess) and not srv.is_alive():
@@ -338,8 +353,8 @@ def main(argv=None):
         # ---- report
         sys.stderr.flush()
         print()
-        print("## gRPC unary benchmark (h2load %s, %s, %d CPUs%s)" % (
-            h2load_version(args.h2load), platform.machine(), os.cpu_count() or 0,
+        print("## gRPC unary benchmark%s (h2load %s, %s, %d CPUs%s)" % (
+            " over TLS" if tls else "", h2load_version(args.h2load), platform.machine(), os.cpu_count() or 0,
             ", QUICK" if args.quick else ""))
         print()
         print("Small runs are time-based: `-D %gs --warm-up-time %gs` for every server; "

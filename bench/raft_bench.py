@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "Tests", "interop"))
 import grpc  # noqa: E402
 
 from interop_harness import LOOPBACK, pick_free_port  # noqa: E402
-from raft_fixtures import PeerCluster, load_raft_protos  # noqa: E402
+from raft_fixtures import ClusterCerts, PeerCluster, load_raft_protos  # noqa: E402
+import ssl  # noqa: E402
 
 DEFAULT_BIN = os.path.join(REPO_ROOT, ".build", "release", "gossipfl")
 
@@ -66,9 +67,9 @@ def raft_bench(binary, leader_address, target, clients, writes, size=128, securi
 class OurCluster:
     name = "gossipfl"
 
-    def __init__(self, binary, root):
+    def __init__(self, binary, root, certs=None):
         self.binary = binary
-        self.cluster = PeerCluster(binary, os.path.join(root, "gossipfl"), tick_ms=20)
+        self.cluster = PeerCluster(binary, os.path.join(root, "gossipfl"), tick_ms=20, certs=certs)
         self.cluster.start_static(3)
         if self.cluster.wait_voters(3) is None:
             raise RuntimeError("our cluster did not form")
@@ -110,8 +111,13 @@ class OurCluster:
 
 
 class EtcdMember:
-    def __init__(self, name, root, client_port, peer_port, initial_cluster):
+    """With `certs`: TLS on client and peer URLs, and certificates required on both
+    (--client-cert-auth, --peer-client-cert-auth), from the same CA as our peers."""
+
+    def __init__(self, name, root, client_port, peer_port, initial_cluster, certs=None):
         self.name, self.client_port, self.peer_port = name, client_port, peer_port
+        self.certs = certs
+        self.scheme = "https" if certs else "http"
         self.data_dir = os.path.join(root, name)
         self.initial_cluster = initial_cluster
         self.proc = None
@@ -123,20 +129,37 @@ class EtcdMember:
         return "%s:%d" % (LOOPBACK, self.client_port)
 
     def start(self, new=False):
+        url = "%s://%s" % (self.scheme, self.address)
+        peer_url = "%s://%s:%d" % (self.scheme, LOOPBACK, self.peer_port)
         cmd = ["etcd", "--name", self.name, "--data-dir", self.data_dir,
-               "--listen-client-urls", "http://%s" % self.address, "--advertise-client-urls", "http://%s" % self.address,
-               "--listen-peer-urls", "http://%s:%d" % (LOOPBACK, self.peer_port),
-               "--initial-advertise-peer-urls", "http://%s:%d" % (LOOPBACK, self.peer_port),
+               "--listen-client-urls", url, "--advertise-client-urls", url,
+               "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
                "--initial-cluster", self.initial_cluster, "--initial-cluster-state", "new" if new else "existing",
                "--heartbeat-interval", "40", "--election-timeout", "200", "--log-level", "error", "--logger", "zap"]
+        if self.certs:
+            cert, key = self.certs.issue("node", self.name)
+            cmd += ["--cert-file", cert, "--key-file", key, "--trusted-ca-file", self.certs.ca, "--client-cert-auth",
+                    "--peer-cert-file", cert, "--peer-key-file", key, "--peer-trusted-ca-file", self.certs.ca,
+                    "--peer-client-cert-auth"]
         self.log = open(self.data_dir + ".log", "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        self.channel = grpc.insecure_channel(self.address)
+        if self.certs:
+            self.channel = grpc.secure_channel(self.address, self.certs.credentials("admin", "operator"))
+        else:
+            self.channel = grpc.insecure_channel(self.address)
         self.put = self.channel.unary_unary("/etcdserverpb.KV/Put")
 
+    def _ssl_context(self):
+        if not self.certs:
+            return None
+        context = ssl.create_default_context(cafile=self.certs.ca)
+        context.load_cert_chain(*self.certs.issue("admin", "operator"))
+        return context
+
     def status(self):
-        req = urllib.request.Request("http://%s/v3/maintenance/status" % self.address, data=b"{}", method="POST")
-        with urllib.request.urlopen(req, timeout=1) as r:
+        req = urllib.request.Request("%s://%s/v3/maintenance/status" % (self.scheme, self.address), data=b"{}",
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=1, context=self._ssl_context()) as r:
             body = json.loads(r.read())
         return int(body["header"]["member_id"]), int(body.get("leader", 0))
 
@@ -169,12 +192,13 @@ class EtcdMember:
 class EtcdCluster:
     name = "etcd"
 
-    def __init__(self, root):
+    def __init__(self, root, certs=None):
         root = os.path.join(root, "etcd")
         os.makedirs(root)
         ports = [(pick_free_port(), pick_free_port()) for _ in range(3)]
-        initial = ",".join("e%d=http://%s:%d" % (i + 1, LOOPBACK, pp) for i, (_, pp) in enumerate(ports))
-        self.members = [EtcdMember("e%d" % (i + 1), root, cp, pp, initial) for i, (cp, pp) in enumerate(ports)]
+        scheme = "https" if certs else "http"
+        initial = ",".join("e%d=%s://%s:%d" % (i + 1, scheme, LOOPBACK, pp) for i, (_, pp) in enumerate(ports))
+        self.members = [EtcdMember("e%d" % (i + 1), root, cp, pp, initial, certs) for i, (cp, pp) in enumerate(ports)]
         self.leader()
 
     def alive(self):
@@ -225,13 +249,13 @@ def poll_write(attempt, start, timeout=15.0):
 # --------------------------------------------------------------------------
 
 
-def measure(system, binary, args):
+def measure(system, binary, args, security):
     target = "gossipfl" if system.name == "gossipfl" else "etcd"
     leader = system.leader_address()
     out = {}
     for clients, writes in ((1, args.latency_writes), (64, args.writes)):
-        raft_bench(binary, leader, target, clients, max(writes // 10, 100))  # warm-up
-        out[clients] = raft_bench(binary, leader, target, clients, writes)
+        raft_bench(binary, leader, target, clients, max(writes // 10, 100), security=security)  # warm-up
+        out[clients] = raft_bench(binary, leader, target, clients, writes, security=security)
     out["failover"] = []
     for i in range(args.failovers):
         out["failover"].append(system.failover_trial())
@@ -250,6 +274,10 @@ def main():
     ap.add_argument("--latency-writes", type=int, default=2000, help="writes at 1 caller")
     ap.add_argument("--failovers", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tls", action="store_true",
+                    help="mutual TLS everywhere: our peers with `gossipfl certs` certificates; etcd with TLS on client and"
+                         " peer URLs, --client-cert-auth and --peer-client-cert-auth; the load generator presents an"
+                         " admin certificate to both")
     args = ap.parse_args()
     if args.quick:
         args.writes, args.latency_writes, args.failovers = 2000, 200, 2
@@ -257,9 +285,11 @@ def main():
     root = tempfile.mkdtemp(prefix="gossipfl-raft-bench-", dir=os.environ.get("RAFT_BENCH_DIR"))
     results = {}
     failed = []
+    certs = ClusterCerts(binary, os.path.join(root, "certs")) if args.tls else None
+    security = certs.args("admin", "operator") if certs else ["--insecure"]
     try:
-        for name, make in (("gossipfl", lambda: OurCluster(binary, root)),
-                           ("etcd", (lambda: EtcdCluster(root)) if shutil.which("etcd") else None)):
+        for name, make in (("gossipfl", lambda: OurCluster(binary, root, certs)),
+                           ("etcd", (lambda: EtcdCluster(root, certs)) if shutil.which("etcd") else None)):
             if make is None:
                 log("# etcd not installed: skipping the etcd anchor (apt-get install etcd-server)")
                 continue
@@ -267,7 +297,7 @@ def main():
             system = None
             try:
                 system = make()
-                results[name] = measure(system, binary, args)
+                results[name] = measure(system, binary, args, security)
             except (RuntimeError, grpc.RpcError, OSError, subprocess.TimeoutExpired) as e:
                 failed.append("%s: %s" % (name, e))
             finally:
@@ -277,7 +307,8 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
 
     ours, etcd = results.get("gossipfl"), results.get("etcd")
-    print("## Raft benchmark: 3 members on loopback, fsync on\n")
+    print("## Raft benchmark: 3 members on loopback, fsync on%s\n" % (
+        ", mutual TLS (peers and clients)" if args.tls else ", plain text"))
     print("host: %s, %d CPUs; data dirs under %s; etcd: %s%s\n" % (
         platform.platform(), os.cpu_count() or 0, os.environ.get("RAFT_BENCH_DIR") or tempfile.gettempdir(),
         subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout.split("\n")[0]

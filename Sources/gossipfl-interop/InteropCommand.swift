@@ -20,6 +20,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("use_tls"), help: "Serve TLS (ALPN h2).") var useTLS = false
     @Option(name: .customLong("tls_cert_file"), help: "PEM certificate chain (with --use_tls).") var certFile: String?
     @Option(name: .customLong("tls_key_file"), help: "PEM private key (with --use_tls).") var keyFile: String?
+    @Option(name: .customLong("tls_client_ca_file"), help: "Verify client certificates against this CA when presented (mutual TLS).")
+    var clientCAFile: String?
     @Option(name: .customLong("max_receive_message_size"), help: "Largest request message in bytes.")
     var maxReceiveMessageSize = 4 << 20
     @Option(name: .customLong("loops"), help: "Event-loop threads.") var loops = 1
@@ -43,7 +45,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         OpenFileLimit.raiseToHardLimit()
-        let tls = useTLS ? TLSServerConfig(certificateChainFile: certFile!, privateKeyFile: keyFile!) : nil
+        let tls = useTLS ? TLSServerConfig(certificateChainFile: certFile!, privateKeyFile: keyFile!, clientCAFile: clientCAFile) : nil
         let health = HealthService()
         health.setStatus(.serving, for: TestServiceClient.service)
         var config = ServerConfig(host: host, port: port, tls: tls, maxReceiveMessageSize: maxReceiveMessageSize,
