@@ -4,7 +4,9 @@ import CEvent
 /// on the loop thread only.
 final class LoopTimer {
     private var event: OpaquePointer?
-    private let action: () -> Void
+    /// Dropped once the timer can no longer fire, so an owner captured by it is not kept alive
+    /// by a timer it still references (owner -> timer -> action -> owner).
+    private var action: (() -> Void)?
     private let repeating: Bool
     private var selfRetain: Unmanaged<LoopTimer>?
 
@@ -24,6 +26,7 @@ final class LoopTimer {
     var isActive: Bool { event != nil }
 
     func cancel() {
+        action = nil
         guard let event else { return }
         event_del(event)
         event_free(event)
@@ -39,10 +42,12 @@ final class LoopTimer {
             if let event { event_free(event) }
             event = nil
             selfRetain = nil
-            action()
+            let action = self.action
+            self.action = nil
+            action?()
             retain?.release()
         } else {
-            action()
+            action?()
         }
     }
 }

@@ -182,7 +182,9 @@ final class ServerCall: @unchecked Sendable {
         body.releaseWaiters()
         guard !finished else { return }
         finished = true
+        // The timer's action holds this call: keeping the timer would keep the call forever.
         deadlineTimer?.cancel()
+        deadlineTimer = nil
         task?.cancel()
         requests?.fail(RPCError(.cancelled, "call cancelled by the client"))
     }
