@@ -1,3 +1,4 @@
+import Durable
 /// The registry journal's file format, as pure functions over bytes.
 ///
 /// A file is a run of frames, one per group commit (one fdatasync):
@@ -120,21 +121,5 @@ enum JournalFormat {
 
     private static func append32(_ value: UInt32, to out: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-    }
-}
-
-/// CRC-32C (Castagnoli), a byte at a time: journal frames are small, and this
-/// keeps the Gateway independent of RaftStorage's internal slicing-by-8 copy.
-enum CRC32C {
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc = ~crc
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return ~crc
-    }
-
-    private static let table: [UInt32] = (0..<256).map { byte in
-        var crc = UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-        return crc
     }
 }

@@ -1,3 +1,4 @@
+import Durable
 import Consensus
 
 // Write-ahead log format, version 1. All integers are little-endian.

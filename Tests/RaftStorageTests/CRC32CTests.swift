@@ -1,3 +1,4 @@
+import Durable
 import Testing
 @testable import RaftStorage
 

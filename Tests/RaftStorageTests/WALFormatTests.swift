@@ -1,3 +1,4 @@
+import Durable
 import Consensus
 import Testing
 @testable import RaftStorage

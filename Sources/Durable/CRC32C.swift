@@ -1,9 +1,10 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of iSCSI, ext4 and
 /// most WALs: better at catching burst errors than zlib's CRC-32. Slicing-by-8 in software,
-/// so that checksumming a large batch stays cheap next to the write itself.
-enum CRC32C {
+/// so that checksumming a large batch stays cheap next to the write itself. Shared by the
+/// Raft WAL and snapshots and the gateway's journal.
+public enum CRC32C {
     /// Continues a checksum: `update(update(0, a), b) == checksum(a + b)`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = ~crc
         let count = bytes.count
         var position = 0
@@ -25,7 +26,7 @@ enum CRC32C {
         return ~crc
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { update(0, $0) }
     }
 
