@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets of Fuzz/Package.swift and runs each for a bounded time.
 #   Fuzz/run.sh SECONDS [TARGET...]     (make fuzz / make fuzz-smoke call this)
 # Build products and the growing working corpus live in .build-fuzz (git-ignored);
-# crashes, leaks and timeouts are written to .build-fuzz/artifacts/TARGET/.
+# crashes, leaks and timeouts are written to .build-fuzz/artifacts/TARGET/ (FuzzServer also
+# saves there, as linger-*, inputs after which the server kept a half-closed connection 2 s).
 # Each target first replays Fuzz/regressions/TARGET (past findings), then fuzzes
 # from .build-fuzz/corpus/TARGET plus the committed seeds in Fuzz/corpus/TARGET.
 # Exits non-zero if any target found something.
@@ -51,6 +52,7 @@ for target in "${targets[@]}"; do
     log="$scratch/logs/$target.log"
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
     export ASAN_OPTIONS=$(asan_for "$target")
+    export FUZZ_SERVER_LINGER_DIR="$artifacts"
     # shellcheck disable=SC2046
     set -- $(flags_for "$target")
     regressions="$root/Fuzz/regressions/$target"

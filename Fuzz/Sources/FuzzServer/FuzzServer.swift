@@ -71,9 +71,24 @@ let server: Server = {
     return server
 }()
 
+nonisolated(unsafe) var connections = 0
+
+/// Connects from a rotating source address in 127.1.0.0/16: the client closes first, so each
+/// connection leaves a TIME_WAIT entry, and one source address has only ~28k ephemeral ports.
 func connectToServer() -> CInt {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    precondition(fd >= 0, "socket: \(String(cString: strerror(errno)))")
+    guard fd >= 0 else { fatalError("socket: \(String(cString: strerror(errno)))") }
+    connections += 1
+    var source = sockaddr_in()
+    source.sin_family = sa_family_t(AF_INET)
+    let n = UInt32(connections % (250 * 254))
+    source.sin_addr.s_addr = (UInt32(127) << 24 | 1 << 16 | (n / 254) << 8 | (n % 254 + 1)).bigEndian
+    var noPort: CInt = 1  // IP_BIND_ADDRESS_NO_PORT: pick the port at connect(), per destination
+    setsockopt(fd, CInt(IPPROTO_IP), 24, &noPort, socklen_t(MemoryLayout<CInt>.size))
+    let bound = withUnsafePointer(to: &source) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { fatalError("bind: \(String(cString: strerror(errno)))") }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(server.port).bigEndian)
@@ -81,7 +96,8 @@ func connectToServer() -> CInt {
     let rc = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    precondition(rc == 0, "connect: \(String(cString: strerror(errno)))")
+    // ECONNREFUSED here means the server stopped listening: a finding.
+    guard rc == 0 else { fatalError("connect to the server: \(String(cString: strerror(errno)))") }
     var one: CInt = 1
     setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
     var timeout = timeval(tv_sec: 2, tv_usec: 0)
@@ -129,6 +145,15 @@ nonisolated(unsafe) var lingering = 0
 /// FUZZ_SERVER_SETTLE_MS: extra wait after each input (to tell slow frees from leaks).
 let settleMicros = UInt32(ProcessInfo.processInfo.environment["FUZZ_SERVER_SETTLE_MS"].flatMap { UInt32($0) } ?? 0) * 1000
 
+/// FUZZ_SERVER_LINGER_DIR: where inputs after which the server kept the connection open are saved.
+let lingerDirectory = ProcessInfo.processInfo.environment["FUZZ_SERVER_LINGER_DIR"]
+
+func saveLingering(_ input: UnsafeRawBufferPointer) {
+    guard let lingerDirectory else { return }
+    let path = "\(lingerDirectory)/linger-\(getpid())-\(inputs)"
+    _ = FileManager.default.createFile(atPath: path, contents: Data(input))
+}
+
 /// The server must still answer a well-behaved client with its SETTINGS.
 func checkServerHealthy() {
     let fd = connectToServer()
@@ -157,7 +182,10 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     if open { open = drain(fd, quietMillis: 1) }
     if open {
         shutdown(fd, CInt(SHUT_WR))
-        if !readToEOF(fd) { lingering += 1 }
+        if !readToEOF(fd) {
+            lingering += 1
+            saveLingering(UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : count))
+        }
     }
     close(fd)
     inputs += 1
