@@ -68,7 +68,9 @@ public final class GatewayServer: Sendable {
         health.setStatus(.serving, for: GatewayV1Service.name)
         health.setStatus(.serving, for: CompatGatewayService.name)
         let mainServices = config.tls == nil ? [v1, legacy, health.service] : [v1, health.service]
-        main = try Server(config: ServerConfig(host: config.host, port: config.port, tls: config.tls?.server, logger: config.logger),
+        // Two loops: while one waits for a group commit to settle, the other decodes and answers.
+        main = try Server(config: ServerConfig(host: config.host, port: config.port, tls: config.tls?.server,
+                                               loopCount: 2, logger: config.logger),
                           services: mainServices)
         compat = try config.compatListen.map { listen in
             try Server(config: ServerConfig(host: listen.host, port: listen.port, logger: config.logger),
