@@ -9,12 +9,14 @@ import PackageDescription
 let rootIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().lastPathComponent.lowercased()
 
-let root = [
-    Target.Dependency.product(name: "GossipWire", package: rootIdentity),
+let root: [Target.Dependency] = [
+    "FuzzDriver",
+    .product(name: "GossipWire", package: rootIdentity),
 ]
-let rpc = [
-    Target.Dependency.product(name: "GossipRPC", package: rootIdentity),
-    Target.Dependency.product(name: "GossipWire", package: rootIdentity),
+let rpc: [Target.Dependency] = [
+    "FuzzDriver",
+    .product(name: "GossipRPC", package: rootIdentity),
+    .product(name: "GossipWire", package: rootIdentity),
 ]
 
 let package = Package(
@@ -22,6 +24,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
+        // libFuzzer's driver, called from each target's main.
+        .target(name: "FuzzDriver"),
         // Every protobuf message type: decode, re-encode, decode again.
         .executableTarget(name: "FuzzWire", dependencies: root),
         // MessageDeframer.feed with chunking taken from the input.

@@ -3,6 +3,7 @@
 // that many bytes of stream, so libFuzzer controls how the stream is split
 // across feed() calls. The messages, the error and `isIdle` must match a
 // straightforward deframing of the whole stream at once.
+import FuzzDriver
 import GossipRPC
 
 struct Outcome: Equatable {

@@ -6,6 +6,7 @@
 // closes (2 s at most), then close. A crash or trap in the server is a finding.
 // After each input the server must drop the connection within 2 s (no fd
 // leak); every 256 inputs a fresh connection checks the server still answers.
+import FuzzDriver
 import Foundation
 import Glibc
 import GossipRPC

@@ -5,6 +5,7 @@
 // `stringFieldsContainingNUL(in:)`. Whatever decodes is re-encoded and decoded
 // again: the second decode must succeed, equal the first value, and encode to
 // the same bytes. A mismatch traps (fatalError), so libFuzzer reports it.
+import FuzzDriver
 import GossipWire
 
 let messageTypes: [any WireMessage.Type] = [

@@ -1,4 +1,4 @@
-// libFuzzer's driver entry point (compiler-rt, linked by -sanitize=fuzzer).
+// Shared by every target. libFuzzer's driver entry point (compiler-rt, linked by -sanitize=fuzzer).
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
@@ -6,7 +6,7 @@ func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
 ) -> CInt
 
-func runFuzzerDriver(
+public func runFuzzerDriver(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
 ) -> CInt {
