@@ -230,19 +230,15 @@ final class ServerCall: @unchecked Sendable {
     /// call's last message (`final`): nothing follows it, so the handler may end at once and
     /// free what it built while the bytes wait for the peer.
     func send(_ message: [UInt8], final: Bool = false) async throws {
+        let full: Bool
         if loop.inLoop {
-            if try !enqueue(message) || final { return }
-        } else if final {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                loop.execute { continuation.resume(with: Result { _ = try self.enqueue(message) }) }
-            }
-            return
+            full = try enqueue(message)
         } else {
-            let full = try await withCheckedThrowingContinuation { continuation in
+            full = try await withCheckedThrowingContinuation { continuation in
                 loop.execute { continuation.resume(with: Result { try self.enqueue(message) }) }
             }
-            if !full { return }
         }
+        guard full, !final else { return }
         await withCheckedContinuation { continuation in
             loop.run { self.body.whenDrained { continuation.resume() } }
         }
