@@ -77,6 +77,10 @@ def test_only_a_nodes_certificate_acts_for_it(secure_gateway):
             # Reads are open, and nothing changed: n1 is still at its own address.
             assert peers(anonymous, pb) == {"n1": 7101}
             assert anonymous.GetLeader(pb.GetLeaderRequest(), timeout=5).leader.node_id == "n1"
+        # A report must list its reporter among the members.
+        with pytest.raises(grpc.RpcError) as e:
+            n1.ReportMembership(pb.ReportMembershipRequest(reporter_id="n1", leader_id="n1", term=3, members=[]), timeout=5)
+        assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
         # n1 itself may report and leave.
         assert n1.ReportMembership(pb.ReportMembershipRequest(
             reporter_id="n1", leader_id="n1", term=2, members=[pb.NodeEntry(node_id="n1", address=pb.NodeAddress(
