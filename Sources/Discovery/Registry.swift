@@ -176,19 +176,27 @@ public struct Registry: Sendable {
         let listed = Set(report.members.map(\.nodeID))
         for member in report.members {
             if var record = nodes[member.nodeID] {
-                if !record.confirmed {
-                    record.lastSeen = now
-                    record.leaseExpiresAt = now + config.leaseSeconds
-                    if let address = member.address { record.address = address }
+                if !record.confirmed || record.reportedMember != true {
+                    if !record.confirmed {
+                        record.lastSeen = now
+                        record.leaseExpiresAt = now + config.leaseSeconds
+                        if let address = member.address { record.address = address }
+                    }
+                    record.reportedMember = true
                     nodes[member.nodeID] = record
                     changedNodes.insert(member.nodeID)
                 }
             } else if let address = member.address, nodes.count < config.maxNodes {
                 insert(NodeRecord(
                     nodeID: member.nodeID, address: address, capabilities: [], metadata: [:], joinedAt: now,
-                    lastSeen: now, leaseExpiresAt: now + config.leaseSeconds, confirmed: false))
+                    lastSeen: now, leaseExpiresAt: now + config.leaseSeconds, confirmed: false, reportedMember: true))
                 changed = true
             }
+        }
+        for var record in nodes.values where record.confirmed && record.reportedMember == true && !listed.contains(record.nodeID) {
+            record.reportedMember = false
+            nodes[record.nodeID] = record
+            changedNodes.insert(record.nodeID)
         }
         for record in nodes.values where !record.confirmed && !listed.contains(record.nodeID) {
             remove(record.nodeID)
@@ -197,6 +205,19 @@ public struct Registry: Sendable {
         if changed { version += 1 }
         lastAliveAt = now
         return .accepted
+    }
+
+    /// Who may report membership (with mutual TLS, where the caller is known to be `nodeID`):
+    /// a member listed by the last accepted report; while a bootstrap is pending, only the node
+    /// told to bootstrap; with neither (a gateway that lost its state), any node that registered.
+    /// Once the last reporter's lease has run out, any registered node may report too: a leader
+    /// that died before its report listed its successor must not freeze the hint forever.
+    public func mayReport(_ nodeID: String) -> Bool {
+        guard let record = nodes[nodeID] else { return false }
+        if record.reportedMember == true { return true }
+        if let pending = pendingBootstrapNode { return pending == nodeID }
+        guard let last = lastReport else { return true }
+        return nodes[last.reporterID] == nil
     }
 
     /// Sets the leader hint directly (the compat `UpdateLeader`); the term is

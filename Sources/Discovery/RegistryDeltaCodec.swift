@@ -3,7 +3,8 @@
 /// Little-endian integers, strings as a 32-bit length and UTF-8, optionals
 /// behind a 0/1 byte. Decoding checks every length against what is left.
 public enum RegistryDeltaCodec {
-    static let formatByte: UInt8 = 1
+    /// 2 adds `reportedMember` after `confirmed`; records of format 1 still decode.
+    static let formatByte: UInt8 = 2
 
     public struct Malformed: Error, CustomStringConvertible {
         public let description: String
@@ -43,6 +44,7 @@ public enum RegistryDeltaCodec {
             out.f64(node.lastSeen)
             out.f64(node.leaseExpiresAt)
             out.u8(node.confirmed ? 1 : 0)
+            out.u8(node.reportedMember.map { $0 ? 2 : 1 } ?? 0)  // nil, false, true
         }
         out.u32(UInt32(delta.removed.count))
         for id in delta.removed { out.string(id) }
@@ -51,7 +53,8 @@ public enum RegistryDeltaCodec {
 
     public static func decode(_ bytes: some Collection<UInt8>) throws(Malformed) -> RegistryDelta {
         var r = Reader(bytes: Array(bytes))
-        guard try r.u8() == formatByte else { throw Malformed(description: "unknown journal record format") }
+        let format = try r.u8()
+        guard format == 1 || format == formatByte else { throw Malformed(description: "unknown journal record format") }
         let clusterID = try r.optional { r throws(Malformed) in try r.string() }
         let version = try r.u64()
         let bootstrapInitiated = try r.bool()
@@ -71,9 +74,18 @@ public enum RegistryDeltaCodec {
             for _ in 0..<(try r.count()) { capabilities.append(try r.string()) }
             var metadata: [String: String] = [:]
             for _ in 0..<(try r.count()) { metadata[try r.string()] = try r.string() }
-            upserted.append(NodeRecord(
+            var record = NodeRecord(
                 nodeID: id, address: NodeAddress(host: host, port: port), capabilities: capabilities, metadata: metadata,
-                joinedAt: try r.f64(), lastSeen: try r.f64(), leaseExpiresAt: try r.f64(), confirmed: try r.bool()))
+                joinedAt: try r.f64(), lastSeen: try r.f64(), leaseExpiresAt: try r.f64(), confirmed: try r.bool())
+            if format >= 2 {
+                switch try r.u8() {
+                case 0: record.reportedMember = nil
+                case 1: record.reportedMember = false
+                case 2: record.reportedMember = true
+                default: throw Malformed(description: "bad member flag in a journal record")
+                }
+            }
+            upserted.append(record)
         }
         var removed: [String] = []
         for _ in 0..<(try r.count()) { removed.append(try r.string()) }

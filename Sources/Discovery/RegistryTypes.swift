@@ -25,6 +25,9 @@ public struct NodeRecord: Codable, Equatable, Sendable {
     /// Heard from the node itself since this gateway process started; false for
     /// entries restored from a snapshot or learned from another node's report.
     public var confirmed: Bool
+    /// Listed by the last accepted membership report: a current member of the cluster,
+    /// which may report in turn (nil in records written before the flag existed).
+    public var reportedMember: Bool? = nil
 }
 
 /// What a node sends to register.

@@ -49,17 +49,17 @@ enum GatewayV1Service {
         service.checkedUnary("ReportMembership", rejectingUnknownFields: true) { (request: G.ReportMembershipRequest, context) in
             try context.authorize("report membership as \(request.reporterId)", asNode: request.reporterId)
             if context.verifiesClients {
-                // Only the leader reports, about itself, as one of the members it lists, and only a node
-                // the gateway knows (registered with its certificate, or listed by an earlier report)
-                // may speak for the cluster.
+                // Only the leader reports, about itself, as one of the members it lists, and only a
+                // current member (listed by the last accepted report, or the bootstrap node) may
+                // speak for the cluster.
                 guard request.leaderId.isEmpty || request.leaderId == request.reporterId else {
                     throw RPCError(.permissionDenied, "\(request.reporterId) may report only itself as leader")
                 }
                 guard request.members.contains(where: { $0.nodeId == request.reporterId }) else {
                     throw RPCError(.permissionDenied, "\(request.reporterId) does not list itself among the members it reports")
                 }
-                guard state.read({ registry, _ in registry.nodes[request.reporterId] != nil }) else {
-                    throw RPCError(.permissionDenied, "\(request.reporterId) is not a member this gateway knows")
+                guard state.read({ registry, _ in registry.mayReport(request.reporterId) }) else {
+                    throw RPCError(.permissionDenied, "\(request.reporterId) is not a current member of the cluster")
                 }
             }
             let report = try membershipReport(from: request)

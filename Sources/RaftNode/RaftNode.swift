@@ -32,6 +32,7 @@ public actor RaftNode<Machine: StateMachine> {
     var tickTask: Task<Void, Never>?
     var failure: RaftNodeError?
     var lastSoftState: SoftState?
+    var lastObservedConfig: ClusterConfig?
     var softStateObserver: (@Sendable (SoftState, ClusterConfig) -> Void)?
     var failureObserver: (@Sendable (RaftNodeError) -> Void)?
 
@@ -82,8 +83,11 @@ public actor RaftNode<Machine: StateMachine> {
     public nonisolated func shutdownLoop() { loop.shutdown() }
 
     /// Called on the node's executor whenever role, leader or term changes, and after config changes.
+    /// The observer hears the current state at once: a node that bootstrapped is leader before
+    /// anyone can watch, and would otherwise not report until something changed.
     public func observeSoftState(_ observer: @escaping @Sendable (SoftState, ClusterConfig) -> Void) {
         softStateObserver = observer
+        if let lastSoftState { observer(lastSoftState, core.clusterConfig) }
     }
 
     /// Called once if the node stops on its own (storage failed): a process should exit.
@@ -246,9 +250,11 @@ public actor RaftNode<Machine: StateMachine> {
     }
 
     private func reportSoftState(_ state: SoftState) {
-        guard state != lastSoftState else { return }
+        let config = core.clusterConfig
+        guard state != lastSoftState || config != lastObservedConfig else { return }
         lastSoftState = state
-        softStateObserver?(state, core.clusterConfig)
+        lastObservedConfig = config
+        softStateObserver?(state, config)
     }
 
     private func fail(_ error: RaftNodeError) {

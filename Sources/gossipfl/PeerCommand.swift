@@ -70,7 +70,7 @@ struct PeerCommand: AsyncParsableCommand {
         client?.start()
         let roleLog = logger
         await peer.node.observeSoftState { state, config in
-            roleLog.info("term \(state.term): \(state.role), leader \(state.leader ?? "unknown")")
+            roleLog.info("term \(state.term): \(state.role), leader \(state.leader ?? "unknown"), \(config.voters.count) voters, \(config.learners.count) learners")
             guard let client, state.leader == me else { return }
             let members = config.members.sorted().compactMap { member -> (nodeID: String, host: String, port: Int)? in
                 guard let address = config.addresses[member].flatMap(PeerAddress.init) else { return nil }
@@ -106,9 +106,13 @@ struct PeerCommand: AsyncParsableCommand {
         guard let me = PeerAddress(address) else { throw ValidationError("bad advertised address \(address)") }
         let config = DiscoveryClientConfig(heartbeatInterval: .seconds(5), callTimeout: .seconds(2),
                                            cacheDirectory: dataDir + "/discovery", tls: tls.cluster)
+        let log = Logger(label: "gossipfl.discovery")
         return try DiscoveryClient(gatewayHost: gateway.host, gatewayPort: gateway.port,
                                    identity: DiscoveryIdentity(nodeID: id, host: me.host, port: me.port, capabilities: ["raft"]),
-                                   config: config)
+                                   config: config) { event in
+            // Refused reports would otherwise go unnoticed: the gateway's leader hint then goes stale.
+            if case .reported(false, let reason) = event { log.warning("membership report refused: \(reason)") }
+        }
     }
 
     /// A newcomer needs one answer: bootstrap, or whom to join. Retries while the gateway is

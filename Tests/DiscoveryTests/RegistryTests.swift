@@ -331,3 +331,40 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(registry.nodes.isEmpty)
     }
 }
+
+/// Who may report membership when the gateway knows callers by certificate: current members
+/// (listed by the last accepted report), the pending bootstrap node, and, once the last reporter
+/// is gone for a lease, any registered node (so a hint cannot freeze).
+@Suite struct ReportPermissionTests {
+    private func report(_ reporter: String, term: UInt64, at: Double, members: [String]) -> MembershipReport {
+        MembershipReport(reporterID: reporter, leaderID: reporter, term: term, reportedAt: at,
+                         members: members.map { .init(nodeID: $0, address: NodeAddress(host: "10.0.0.1", port: 7000)) },
+                         clusterID: nil)
+    }
+
+    @Test func onlyCurrentMembersReportUntilTheLastReporterIsGone() throws {
+        var registry = Registry(config: RegistryConfig(leaseSeconds: 10))
+        _ = try registry.register(registration("a"), now: 0) { "c" }
+        _ = try registry.register(registration("b", port: 9001), now: 1) { "c" }
+        _ = try registry.register(registration("x", port: 9009), now: 1) { "c" }
+        #expect(registry.mayReport("a"), "the node told to bootstrap")
+        #expect(!registry.mayReport("b") && !registry.mayReport("x"), "a pending bootstrap speaks alone")
+        #expect(!registry.mayReport("unknown"))
+
+        #expect(registry.applyReport(report("a", term: 2, at: 2, members: ["a", "b"]), now: 2) == .accepted)
+        #expect(registry.mayReport("b"), "listed by the last report")
+        #expect(!registry.mayReport("x"), "registered, but not a member")
+
+        // b leaves the config: it may no longer speak for the cluster.
+        #expect(registry.applyReport(report("a", term: 2, at: 3, members: ["a"]), now: 3) == .accepted)
+        #expect(!registry.mayReport("b"))
+
+        // a dies (no more heartbeats); the others keep their leases. After a's lease, anyone registered may report.
+        _ = registry.heartbeat(nodeID: "b", now: 9)
+        _ = registry.heartbeat(nodeID: "x", now: 9)
+        _ = registry.heartbeat(nodeID: "b", now: 14)  // a's lease ran to 13 (its report renewed it)
+        _ = registry.heartbeat(nodeID: "x", now: 14)
+        #expect(registry.nodes["a"] == nil)
+        #expect(registry.mayReport("b") && registry.mayReport("x"))
+    }
+}

@@ -13,6 +13,8 @@ so the real leader's reports were refused. Now:
   * peers with node certificates bootstrap and join through the secure gateway.
 """
 
+import time
+
 import grpc
 import pytest
 
@@ -70,21 +72,29 @@ def test_only_a_nodes_certificate_acts_for_it(secure_gateway):
                     with pytest.raises(grpc.RpcError) as e:
                         attack(stub)
                     assert e.value.code() == code, (name, e.value)
-            # A member that is unknown to the gateway cannot speak for the cluster either.
+            # A registered node that is not (yet) a member cannot speak for the cluster.
+            assert not register(n2, pb, "n2", 7102).bootstrap
+            n2_report = pb.ReportMembershipRequest(reporter_id="n2", leader_id="n2", term=2**62, members=[
+                pb.NodeEntry(node_id="n2", address=pb.NodeAddress(host="127.0.0.1", port=7102))])
             with pytest.raises(grpc.RpcError) as e:
-                n2.ReportMembership(pb.ReportMembershipRequest(reporter_id="n2", leader_id="n2", term=2**62), timeout=5)
+                n2.ReportMembership(n2_report, timeout=5)
             assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
-            # Reads are open, and nothing changed: n1 is still at its own address.
-            assert peers(anonymous, pb) == {"n1": 7101}
+            assert "not a current member" in e.value.details()
+            # Reads are open, and nothing changed: n1 is still at its own address and leads.
+            assert peers(anonymous, pb) == {"n1": 7101, "n2": 7102}
             assert anonymous.GetLeader(pb.GetLeaderRequest(), timeout=5).leader.node_id == "n1"
         # A report must list its reporter among the members.
         with pytest.raises(grpc.RpcError) as e:
             n1.ReportMembership(pb.ReportMembershipRequest(reporter_id="n1", leader_id="n1", term=3, members=[]), timeout=5)
         assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        # n1 itself may report and leave.
+        # n1 (told to bootstrap) may report; once its report lists n2, n2 is a member and may report too.
+        both = [pb.NodeEntry(node_id=n, address=pb.NodeAddress(host="127.0.0.1", port=p)) for n, p in (("n1", 7101), ("n2", 7102))]
         assert n1.ReportMembership(pb.ReportMembershipRequest(
-            reporter_id="n1", leader_id="n1", term=2, members=[pb.NodeEntry(node_id="n1", address=pb.NodeAddress(
-                host="127.0.0.1", port=7101))]), timeout=5).accepted
+            reporter_id="n1", leader_id="n1", term=2, members=both), timeout=5).accepted
+        channel, n2, _ = v1_stub(gw, certs, ("node", "n2"))
+        with channel:
+            assert n2.ReportMembership(pb.ReportMembershipRequest(
+                reporter_id="n2", leader_id="n2", term=3, members=both), timeout=5).accepted
         assert n1.Deregister(pb.DeregisterRequest(node_id="n1"), timeout=5).removed
 
 
@@ -119,7 +129,30 @@ def test_peers_bootstrap_and_join_through_a_secure_gateway(secure_gateway, gossi
         assert cluster.add("p1", args).how_started == "bootstrapped"
         assert cluster.add("p2", args).how_started == "joined"
         assert cluster.add("p3", args).how_started == "joined"
-        assert cluster.wait_voters(3) is not None
+        leader = cluster.wait_voters(3)
+        assert leader is not None
         assert cluster.propose(b"through a secure gateway").committed
+        time.sleep(6)  # one heartbeat interval: the report that lists all three members goes out
+        # After a failover the new leader, a member the last report listed, reports in its turn.
+        protos = load_gateway_protos()
+        with grpc.secure_channel(gw.address, certs.credentials(None)) as channel:
+            stub = protos.v1_grpc.GatewayStub(channel)
+
+            def hint():
+                found = stub.GetLeader(protos.v1.GetLeaderRequest(), timeout=5).leader
+                return found.node_id, found.term
+
+            # Wait for the leader's own report (the bootstrap hint has term 0; reports ride on heartbeats).
+            deadline = time.monotonic() + 20
+            while hint() < (leader.node_id, 2) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert hint()[0] == leader.node_id and hint()[1] >= 2, hint()
+            leader.kill9()
+            new_leader = cluster.leader(among=[p for p in cluster.alive()], timeout=10)
+            assert new_leader is not None and new_leader is not leader
+            deadline = time.monotonic() + 20
+            while hint()[0] != new_leader.node_id and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert hint()[0] == new_leader.node_id, "the new leader's membership report was not accepted"
     finally:
         cluster.close()
