@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CEvent", pkgConfig: "libevent_openssl", providers: [.apt(["libevent-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protoc-c output for Protos/*.proto (regenerate with `make protos`).
         .target(name: "CProtos", dependencies: ["CProtobufC"]),
 
@@ -50,8 +51,13 @@ let package = Package(
             dependencies: ["Durable", "GossipRPC", "GossipWire", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Seeded randomness shared by the deterministic cores.
+        .target(name: "Seeded"),
+        // Learning: data sets (IDX), partitioning among workers; pure, seeded.
+        .target(name: "Learning", dependencies: ["CZlib", "Seeded"]),
+
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
-        .target(name: "Consensus"),
+        .target(name: "Consensus", dependencies: ["Seeded"]),
         .target(name: "RaftStorage", dependencies: ["Consensus", "Durable"]),
         // The Raft driver: ticks, persistence, gRPC transport, raft.v1 Raft and Cluster services.
         .target(
@@ -82,6 +88,7 @@ let package = Package(
         .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus", "Durable"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),

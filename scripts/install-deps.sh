@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-          libssl-dev openssl libevent-dev python3 python3-venv)
+          libssl-dev openssl libevent-dev zlib1g-dev dataset-fashion-mnist python3 python3-venv)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(nghttp2-client nghttp2-server etcd-server); fi
 
 missing=()

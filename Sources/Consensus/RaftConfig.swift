@@ -1,3 +1,5 @@
+@_exported import Seeded
+
 /// Tuning for one node's core. Time is counted in ticks: the driver calls
 /// `tick()` at a fixed interval (e.g. 100 ms), the core never reads a clock.
 public struct RaftConfig: Equatable, Sendable {
@@ -59,26 +61,4 @@ public struct RaftConfig: Equatable, Sendable {
     /// this long (while entries are outstanding) is probed again: a lost
     /// AppendEntries is otherwise only noticed when the next one is rejected.
     var replicationStallTicks: Int { max(2 * heartbeatTicks, electionTicks / 2) }
-}
-
-/// SplitMix64: a small deterministic generator. The core draws every random
-/// choice from one of these, so a run is reproducible from its seeds.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<bound; the modulo bias is negligible for small bounds.
-    public mutating func next(below bound: UInt64) -> UInt64 {
-        precondition(bound > 0)
-        return next() % bound
-    }
 }
