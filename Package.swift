@@ -54,7 +54,7 @@ let package = Package(
         // Seeded randomness shared by the deterministic cores.
         .target(name: "Seeded"),
         // Learning: data sets (IDX), partitioning among workers; pure, seeded.
-        .target(name: "Learning", dependencies: ["CZlib", "Seeded"]),
+        .target(name: "Learning", dependencies: ["CZlib", "Seeded", "Durable"]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
