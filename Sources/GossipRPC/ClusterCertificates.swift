@@ -44,7 +44,7 @@ public enum ClusterCertificates {
         var names = ["URI:\(identity.uri)"]
         for host in hosts where !host.isEmpty {
             guard !host.contains(",") else { throw TLSError(description: "host \(host.debugDescription) contains a comma") }
-            names.append(isIPAddress(host) ? "IP:\(host)" : "DNS:\(host)")
+            names.append(TLSContext.isIPAddress(host) ? "IP:\(host)" : "DNS:\(host)")
         }
         let cert = try make(key: key, commonName: identity.name, days: days, issuer: caCert, issuerKey: caKey, extensions: [
             (NID_basic_constraints, "critical,CA:FALSE"),
@@ -117,10 +117,5 @@ public enum ClusterCertificates {
         let key = text.utf8CString.withUnsafeBufferPointer { gfl_key_from_pem($0.baseAddress, Int32($0.count - 1)) }
         guard let key else { throw TLSContext.lastError("reading a PEM private key") }
         return key
-    }
-
-    static func isIPAddress(_ host: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }

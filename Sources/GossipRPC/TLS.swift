@@ -1,4 +1,5 @@
 import COpenSSL
+import Glibc
 
 /// Server-side TLS: a PEM certificate chain and private key. ALPN offers `h2` only.
 /// With `clientCAFile`, clients' certificates are verified against it (mutual TLS) and
@@ -138,7 +139,7 @@ final class TLSContext: @unchecked Sendable {
         // The identity is checked after the handshake (ClientConnection) instead of the name.
         guard clientConfig?.checksIdentity != true else { return ssl }
         let param = SSL_get0_param(ssl)
-        if isIPAddress(hostname) {
+        if Self.isIPAddress(hostname) {
             _ = X509_VERIFY_PARAM_set1_ip_asc(param, hostname)
         } else {
             _ = X509_VERIFY_PARAM_set1_host(param, hostname, 0)
@@ -152,7 +153,9 @@ final class TLSContext: @unchecked Sendable {
         return TLSError(description: text.isEmpty ? "TLS: \(context) failed" : "TLS: \(context): \(text)")
     }
 
-    private func isIPAddress(_ host: String) -> Bool {
-        host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+    /// An IPv4 or IPv6 literal (checked with inet_pton), as opposed to a DNS name.
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }
