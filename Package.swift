@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // protoc-c output for Protos/*.proto (regenerate with `make protos`).
         .target(name: "CProtos", dependencies: ["CProtobufC"]),
 
@@ -54,7 +55,11 @@ let package = Package(
         // Seeded randomness shared by the deterministic cores.
         .target(name: "Seeded"),
         // Learning: data sets (IDX), partitioning among workers; pure, seeded.
-        .target(name: "Learning", dependencies: ["CZlib", "Seeded", "Durable"]),
+        .target(name: "Learning", dependencies: ["CZlib", "CBLAS", "Seeded", "Durable"]),
+        // Gossip: SAPS peer selection, shared random-k masks, the exchange rules; pure, seeded.
+        .target(name: "Gossip", dependencies: ["Seeded"]),
+        // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
+        .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
@@ -78,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "gossipfl",
             dependencies: [
-                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus", "Durable",
+                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus", "Durable", "Learning", "Gossip", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,7 +93,9 @@ let package = Package(
         .testTarget(name: "GossipRPCTests", dependencies: ["GossipRPC", "GossipWire", "InteropKit"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"], exclude: ["Golden"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Seeded"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Gossip", "Seeded"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus", "Durable"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-          libssl-dev openssl libevent-dev zlib1g-dev dataset-fashion-mnist python3 python3-venv)
+          libssl-dev openssl libevent-dev zlib1g-dev libopenblas-dev dataset-fashion-mnist python3 python3-venv)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(nghttp2-client nghttp2-server etcd-server); fi
 
 missing=()
@@ -35,6 +35,18 @@ if [[ ! -f $stamp || $requirements -nt $stamp ]]; then
     echo "preparing Python venv in $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --upgrade pip
+    # torch is pinned to a CPU build (see requirements.txt) that PyPI does not host: it must come from
+    # pip's find-links. Check that first, so a missing wheel gives this message rather than a resolver error.
+    torch_req=$(grep -Eo '^torch==[^[:space:]#]+' "$requirements" || true)
+    if [[ -n $torch_req ]] && ! "$venv/bin/pip" install -q --dry-run --no-deps --no-index "$torch_req" >/dev/null 2>&1; then
+        echo "error: no wheel for $torch_req in pip's find-links." >&2
+        echo "       The PyTorch reference (Tests/interop/test_torch_parity.py, bench/train_bench.py) needs the CPU" >&2
+        echo "       wheel, e.g. torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl, in a directory that pip" >&2
+        echo "       knows as find-links (here: /opt/wheels, set in /etc/pip.conf: [global] find-links = /opt/wheels)." >&2
+        echo "       pip's find-links now: $("$venv/bin/pip" config get global.find-links 2>/dev/null || echo none)" >&2
+        echo "       PyPI has no +cpu builds and its default torch is a multi-GB CUDA build, so there is no fallback." >&2
+        exit 1
+    fi
     "$venv/bin/pip" install -q -r "$requirements"
     touch "$stamp"
 fi
