@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The numeric cores are optimised in debug builds too: their inner loops are most of a training
+/// run, and the tests train real models (`make test` builds debug).
+let optimizedAlways: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "GossipFL",
     platforms: [.macOS(.v15)],
@@ -55,11 +59,11 @@ let package = Package(
         // Seeded randomness shared by the deterministic cores.
         .target(name: "Seeded"),
         // Learning: data sets (IDX), partitioning among workers; pure, seeded.
-        .target(name: "Learning", dependencies: ["CZlib", "CBLAS", "Seeded", "Durable"]),
+        .target(name: "Learning", dependencies: ["CZlib", "CBLAS", "Seeded", "Durable"], swiftSettings: optimizedAlways),
         // Gossip: SAPS peer selection, shared random-k masks, the exchange rules; pure, seeded.
-        .target(name: "Gossip", dependencies: ["Seeded"]),
+        .target(name: "Gossip", dependencies: ["Seeded"], swiftSettings: optimizedAlways),
         // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
-        .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"]),
+        .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"], swiftSettings: optimizedAlways),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),

@@ -42,7 +42,8 @@ public struct SimulationConfig: Sendable {
     /// Worker count actually training: centralised SGD is one worker with all the data.
     var trainingWorkers: Int { algorithm == .centralised ? 1 : workers }
 
-    func validate() throws(SimulationError) {
+    /// Checks what can be checked without the data (Simulation checks the rest).
+    public func validate() throws(SimulationError) {
         guard workers >= 1 else { throw SimulationError("need at least one worker") }
         guard workers >= 2 || !algorithm.pairs && algorithm != .dpsgd else { throw SimulationError("\(algorithm) needs at least two workers") }
         guard keepFraction > 0 && keepFraction <= 1 else { throw SimulationError("--keep must be in (0, 1], got \(keepFraction)") }

@@ -47,7 +47,6 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Neither CSV nor plot.") var noOutput = false
 
     func run() throws {
-        let data = try dataOptions.loadData()
         var config = SimulationConfig()
         config.workers = workers
         config.architecture = model
@@ -71,6 +70,9 @@ struct SimulateCommand: ParsableCommand {
         config.evaluationsPerEpoch = evaluationsPerEpoch
         config.evaluationSamples = evalSamples
         GEMMThreads.set(1)
+        // Arguments first: a typo should not wait for the data set to load.
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        let data = try dataOptions.loadData()
 
         let simulation: Simulation
         do { simulation = try Simulation(config: config, data: data) } catch { throw ValidationError("\(error)") }

@@ -23,7 +23,8 @@ struct TrainTraceCommand: ParsableCommand {
     @Option(help: "Model: logreg, mlp or cnn.") var model: Architecture = .cnn
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "Seed of the initial weights.") var seed: UInt64 = 7
-    @Option(help: "Start from this safetensors file instead of a seeded initialisation.") var initFile: String?
+    @Option(name: .customLong("init"), help: "Start from this safetensors file instead of a seeded initialisation.")
+    var initFile: String?
     @Option(help: "SGD steps.") var steps = 20
     @Option(help: "Samples per batch.") var batch = 50
     @Option(help: "Learning rate.") var lr: Float = 0.05
@@ -77,15 +78,17 @@ struct TrainBenchCommand: ParsableCommand {
 
     @Option(help: "Model: logreg, mlp or cnn.") var model: Architecture = .cnn
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "GEMM threads.") var threads = 1
+    @Option(help: "Threads: the batch is split into this many slices trained side by side (GEMM stays single-threaded).")
+    var threads = 1
+    @Option(help: "Instead of slices, let OpenBLAS use this many threads inside each GEMM.") var gemmThreads: Int?
     @Option(help: "Seconds to measure (after one warm-up second).") var seconds = 3.0
     @Option(help: "Samples per batch.") var batch = 50
 
     func run() throws {
         let data = try dataOptions.loadData()
-        GEMMThreads.set(threads)
+        GEMMThreads.set(gemmThreads ?? 1)
         let network = Network(model, rows: data.train.rows, columns: data.train.columns, classes: data.train.classes,
-                              maxBatch: batch)
+                              maxBatch: batch, threads: gemmThreads == nil ? threads : 1)
         var parameters = network.initialParameters(seed: 1)
         var optimizer = SGD(parameterCount: network.parameterCount)
         var gradient = [Float](repeating: 0, count: network.parameterCount)
