@@ -112,7 +112,9 @@ struct FederatedAverage: Exchange {
         for i in 0..<workers.count {
             workers[i].parameters = model
             guard i > 0 else { continue }
+            // Up to the server, and the server's copy of the average back down.
             traffic.bytesSent[i] = bytes
+            traffic.bytesSent[0] += bytes
             traffic.seconds = max(traffic.seconds, 2 * transferSeconds(bytes, bandwidth[i, 0]))
         }
         return traffic

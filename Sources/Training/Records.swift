@@ -2,7 +2,8 @@
 public struct EvaluationRecord: Equatable, Sendable {
     public let epoch: Double
     public let round: Int
-    /// Mean and lowest test accuracy of the workers' own models (not of an averaged model).
+    /// Mean (weighted by the workers' sample counts) and lowest test accuracy of the workers' own
+    /// models (not of an averaged model).
     public let meanAccuracy: Double
     public let minAccuracy: Double
     public let testLoss: Double

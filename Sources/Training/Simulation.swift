@@ -34,7 +34,7 @@ public final class Simulation {
         let network = networks[0]
         parameterCount = network.parameterCount
         layout = network.layout
-        bandwidth = config.bandwidth ?? BandwidthMatrix.uniformRandom(workers: config.workers, seed: SeedDerivation.derive(config.seed, 1))
+        bandwidth = config.bandwidth ?? BandwidthMatrix.uniformRandom(workers: config.workers, seed: config.seed)
 
         let parts: [[Int]]
         if config.algorithm == .centralised {
@@ -98,11 +98,12 @@ public final class Simulation {
             records.append(start)
             onEvaluation(start)
         }
-        let evaluationInterval = max(1, roundsPerEpoch / config.evaluationsPerEpoch)
         while !isFinished {
             try step()
             onRound(progress)
-            if round % evaluationInterval == 0 || isFinished {
+            // Evaluations at rounds ⌈k·R/E⌉: exactly on every epoch boundary, evenly between.
+            let evaluations = config.evaluationsPerEpoch
+            if (round * evaluations) / roundsPerEpoch != ((round - 1) * evaluations) / roundsPerEpoch || isFinished {
                 let record = evaluate()
                 records.append(record)
                 onEvaluation(record)
@@ -162,10 +163,14 @@ public final class Simulation {
         }
         let evaluations = (0..<results.count).map { results[$0]! }
         let accuracies = evaluations.map(\.accuracy)
-        let epoch = round / roundsPerEpoch
+        // Weighted by local data, as GossipFL reports it (equal weights under iid).
+        let samples = (0..<workers.count).map { Double(workers[$0].sampleCount) }
+        let meanAccuracy = zip(accuracies, samples).reduce(0) { $0 + $1.0 * $1.1 } / samples.reduce(0, +)
+        // The rate of the last step taken.
+        let epoch = max(0, round - 1) / roundsPerEpoch
         return EvaluationRecord(
             epoch: Double(round) / Double(roundsPerEpoch), round: round,
-            meanAccuracy: accuracies.reduce(0, +) / Double(accuracies.count), minAccuracy: accuracies.min() ?? 0,
+            meanAccuracy: meanAccuracy, minAccuracy: accuracies.min() ?? 0,
             testLoss: evaluations.map(\.loss).reduce(0, +) / Double(evaluations.count),
             trainLoss: meanTrainLoss(reset: true), megabytesPerWorker: megabytesPerWorker,
             communicationSeconds: communicationSeconds,

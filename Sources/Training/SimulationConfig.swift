@@ -23,7 +23,7 @@ public struct SimulationConfig: Sendable {
     /// Rank of the power-gossip exchange; nil picks the rank whose bytes match the sparse
     /// algorithms' at `keepFraction`.
     public var powerRank: Int?
-    /// Link bandwidths in MB/s between workers; nil draws the original's U(0, 5) matrix from the seed.
+    /// Link bandwidths in MB/s between workers; nil draws the original's U(0, 5) matrix from `seed`.
     public var bandwidth: BandwidthMatrix?
     /// SAPS's B_thres and T_thres.
     public var bandwidthThreshold = 3.0

@@ -109,7 +109,13 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    private var runName: String { "\(algorithm) \(model) \(partition) ρ=\(keep)" }
+    private var runName: String {
+        switch algorithm {
+        case .centralised: "centralised \(model)"
+        case .saps, .random: "\(algorithm) \(model) \(partition) ρ=\(keep)"
+        default: "\(algorithm) \(model) \(partition)"
+        }
+    }
 }
 
 /// `--bandwidth`: a named generator or a file.
@@ -117,12 +123,13 @@ enum BandwidthOption {
     static func matrix(_ text: String, workers: Int, seed: UInt64) throws -> BandwidthMatrix {
         switch text {
         case "random": return BandwidthMatrix.uniformRandom(workers: workers, seed: seed)
-        case "loguniform": return BandwidthMatrix.logUniform(workers: workers, seed: seed)
+        // Each generator its own stream: the same seed must not give the same ordering of links.
+        case "loguniform": return BandwidthMatrix.logUniform(workers: workers, seed: SeedDerivation.derive(seed, 11))
         case let named where named.hasPrefix("clustered:"):
             guard let clusters = Int(named.dropFirst("clustered:".count)), clusters >= 1, clusters <= workers else {
                 throw ValidationError("--bandwidth clustered:K needs 1 ≤ K ≤ workers, got \(named)")
             }
-            return BandwidthMatrix.clustered(workers: workers, clusters: clusters, seed: seed)
+            return BandwidthMatrix.clustered(workers: workers, clusters: clusters, seed: SeedDerivation.derive(seed, 12))
         default:
             guard let contents = try? String(contentsOfFile: text, encoding: .utf8) else {
                 throw ValidationError("--bandwidth: \(text) is neither random, loguniform, clustered:K nor a readable file")
