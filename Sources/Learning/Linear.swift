@@ -21,12 +21,9 @@ final class Linear: Layer {
         // dW = dyᵀ·x, db = Σ_rows dy, dx = dy·W.
         BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: batch,
                   a: dy, lda: outputSize, b: x, ldb: inputSize, c: dw, ldc: inputSize)
-        let db = dw + inputSize * outputSize
-        db.initialize(repeating: 0, count: outputSize)
-        for row in 0..<batch {
-            let g = dy + row * outputSize
-            for o in 0..<outputSize { db[o] += g[o] }
-        }
+        // db = dyᵀ·1: the column sums.
+        precondition(batch <= 1 << 16, "BLAS.ones is shorter than the batch")
+        BLAS.gemv(transpose: true, m: batch, n: outputSize, a: dy, lda: outputSize, x: BLAS.ones, y: dw + inputSize * outputSize)
         if let dx {
             BLAS.gemm(m: batch, n: inputSize, k: outputSize, a: dy, lda: outputSize, b: w, ldb: inputSize, c: dx, ldc: inputSize)
         }

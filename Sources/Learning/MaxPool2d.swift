@@ -103,11 +103,36 @@ final class MaxPool2d: Layer {
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                   batch: Int, parameters w: UnsafePointer<Float>, gradient dw: UnsafeMutablePointer<Float>) {
         guard let dx else { return }
+        // One pass when the windows tile the plane: every input is written (0 or its gradient).
+        if window == 2 && height % 2 == 0 && width % 2 == 0 { return backwardPairs(dy: dy, dx: dx, batch: batch) }
         dx.initialize(repeating: 0, count: batch * inputSize)
         winners.withUnsafeBufferPointer { winners in
             for n in 0..<batch {
                 let base = n * outputSize, sample = dx + n * inputSize
                 for o in 0..<outputSize where winners[base + o] >= 0 { sample[Int(winners[base + o])] += dy[base + o] }
+            }
+        }
+    }
+
+    private func backwardPairs(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, batch: Int) {
+        let (width, outWidth) = (self.width, self.outWidth)
+        winners.withUnsafeBufferPointer { winners in
+            var out = 0
+            for n in 0..<batch {
+                let sample = dx + n * inputSize
+                for plane in 0..<(channels * outHeight) {
+                    let (c, oh) = plane.quotientAndRemainder(dividingBy: outHeight)
+                    let top = (c * height + oh * 2) * width
+                    let upper = sample + top, lower = upper + width
+                    for ow in 0..<outWidth {
+                        let winner = Int(winners[out]) - top, g = dy[out]
+                        upper[2 * ow] = winner == 2 * ow ? g : 0
+                        upper[2 * ow + 1] = winner == 2 * ow + 1 ? g : 0
+                        lower[2 * ow] = winner == width + 2 * ow ? g : 0
+                        lower[2 * ow + 1] = winner == width + 2 * ow + 1 ? g : 0
+                        out += 1
+                    }
+                }
             }
         }
     }
