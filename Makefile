@@ -45,7 +45,8 @@ check-protos: deps
 	scripts/check-protos.sh
 
 ## bench: our gRPC server vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
-## Raft vs etcd, plain and with mutual TLS (not tests).
+## Raft vs etcd, plain and with mutual TLS; training throughput vs PyTorch; time to accuracy of SAPS,
+## the baselines and ours on Fashion-MNIST (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
@@ -55,6 +56,15 @@ bench:
 	$(PYTHON) bench/gateway_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl --tls
+	$(PYTHON) bench/train_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/gossip_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+
+## bench-training: only the two training benches.
+.PHONY: bench-training
+bench-training: deps
+	$(SWIFT) build -c release --product gossipfl
+	$(PYTHON) bench/train_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/gossip_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
 clean:
 	rm -rf .build $(VENV)

@@ -1,0 +1,180 @@
+"""PyTorch reference models and Fashion-MNIST loading for the Swift learning engine (Sources/Learning).
+
+The Swift engine mirrors these state_dict layouts exactly (names, shapes, float32), so a
+`.safetensors` file written by one side loads strictly on the other:
+
+  logreg  fc.weight [10,784], fc.bias [10]                                        7,850 params
+  mlp     fc1 784-200, ReLU, fc2 200-200, ReLU, fc3 200-10                       199,210 params
+  cnn     conv1 Conv2d(1,32,5,pad 2), ReLU, MaxPool2d(2),
+          conv2 Conv2d(32,64,5,pad 2), ReLU, MaxPool2d(2), flatten,
+          fc1 Linear(3136,512), ReLU, fc2 Linear(512,10)                        1,663,370 params
+          (the FedAvg CNN, GossipFL's "mnistflnet", without its softmax/ReLU-on-logits defects)
+
+All return logits; the loss is nn.CrossEntropyLoss() (mean over the batch). Input: [B,1,28,28] or
+[B,784] (either is accepted by every model). No torchvision: IDX files are read with numpy + gzip.
+
+    import torch_models as tm
+    model = tm.make_model("cnn")
+    train = tm.load_split("/usr/share/datasets/fashion-mnist", "train")   # images uint8 [N,28,28], labels
+    mean, std = tm.statistics(train.images)
+    x = tm.normalise(train.images[:50], mean, std)                          # float32 [50,28,28]
+"""
+
+import gzip
+import os
+import struct
+from collections import namedtuple
+
+import numpy as np
+import torch
+from torch import nn
+
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+MODELS = ("logreg", "mlp", "cnn")
+PARAM_COUNTS = {"logreg": 7850, "mlp": 199210, "cnn": 1663370}
+
+
+# --------------------------------------------------------------------------
+# models
+
+
+def _flat(x):
+    return x.reshape(x.shape[0], -1)
+
+
+class LogReg(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(_flat(x))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 200)
+        self.fc2 = nn.Linear(200, 200)
+        self.fc3 = nn.Linear(200, 10)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.relu(self.fc1(_flat(x)))
+        x = self.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 5, padding=2)
+        self.conv2 = nn.Conv2d(32, 64, 5, padding=2)
+        self.pool = nn.MaxPool2d(2)
+        self.relu = nn.ReLU()
+        self.fc1 = nn.Linear(3136, 512)
+        self.fc2 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], 1, 28, 28)
+        x = self.pool(self.relu(self.conv1(x)))
+        x = self.pool(self.relu(self.conv2(x)))
+        x = self.relu(self.fc1(torch.flatten(x, 1)))
+        return self.fc2(x)
+
+
+_CLASSES = {"logreg": LogReg, "mlp": MLP, "cnn": CNN}
+
+
+def make_model(name, seed=None):
+    """A fresh model with PyTorch's default init (seeded with torch.manual_seed(seed) if given)."""
+    if name not in _CLASSES:
+        raise ValueError("unknown model %r (one of %s)" % (name, ", ".join(MODELS)))
+    if seed is not None:
+        torch.manual_seed(seed)
+    return _CLASSES[name]()
+
+
+def param_count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def default_init_bounds(state_dict):
+    """{tensor name: bound} of PyTorch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
+    (kaiming_uniform with a=sqrt(5)) and biases alike, fan_in = the layer weight's numel / out_features."""
+    bounds = {}
+    for key in state_dict:
+        weight = state_dict[key.rsplit(".", 1)[0] + ".weight"]
+        fan_in = int(np.prod(tuple(weight.shape)[1:]))
+        bounds[key] = 1.0 / float(np.sqrt(fan_in))
+    return bounds
+
+
+# --------------------------------------------------------------------------
+# data
+
+
+Split = namedtuple("Split", "images labels")  # images uint8 [N,rows,cols], labels int64 [N]
+
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """An IDX file (gzip-compressed or plain) as a numpy array of its declared shape."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError("%s: not an IDX file" % path)
+    dtype, ndim = raw[2], raw[3]
+    if dtype not in _IDX_TYPES:
+        raise ValueError("%s: unknown IDX element type 0x%02x" % (path, dtype))
+    dims = struct.unpack(">%dI" % ndim, raw[4:4 + 4 * ndim])
+    body = np.frombuffer(raw, dtype=_IDX_TYPES[dtype], offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise ValueError("%s: %d elements for dimensions %s" % (path, body.size, dims))
+    return body.reshape(dims).astype(_IDX_TYPES[dtype][1:], copy=False)
+
+
+def _find(directory, name):
+    for candidate in (os.path.join(directory, name + ".gz"), os.path.join(directory, name)):
+        if os.path.exists(candidate):
+            return candidate
+    raise FileNotFoundError(os.path.join(directory, name) + "[.gz]")
+
+
+def load_split(directory=FASHION_MNIST, split="train"):
+    """split 'train' or 't10k' of an MNIST-format directory."""
+    images = read_idx(_find(directory, "%s-images-idx3-ubyte" % split))
+    labels = read_idx(_find(directory, "%s-labels-idx1-ubyte" % split))
+    if images.ndim != 3 or labels.shape != (images.shape[0],):
+        raise ValueError("%s: %s images, %s labels" % (directory, images.shape, labels.shape))
+    return Split(images, labels.astype(np.int64))
+
+
+def statistics(images):
+    """Mean and std of the pixels scaled to [0,1] (population std), as float32 -- what the Swift
+    Dataset computes from the training images when no normalisation is given."""
+    hist = np.bincount(np.asarray(images, dtype=np.uint8).ravel(), minlength=256).astype(np.float64)
+    x = np.arange(256, dtype=np.float64) / 255
+    n = hist.sum()
+    mean = (x * hist).sum() / n
+    var = (x * x * hist).sum() / n - mean * mean
+    return float(np.float32(mean)), float(np.float32(np.sqrt(var)))
+
+
+def normalise(images, mean, std):
+    """(x/255 - mean)/std as float32, computed the way the Swift Dataset does it
+    (x * (1/(255 std)) - mean/std, constants rounded to float32) so both sides see the same bits."""
+    mean, std = np.float32(mean), np.float32(std)
+    scale = np.float32(1) / (np.float32(255) * std)
+    shift = mean / std
+    return np.asarray(images, dtype=np.float32) * scale - shift
+
+
+def batch_tensors(split, indices, mean, std, shape=(1, 28, 28)):
+    """(inputs float32 [B,*shape], labels int64 [B]) for the given sample indices."""
+    idx = np.asarray(indices, dtype=np.int64)
+    x = normalise(split.images[idx], mean, std).reshape((len(idx),) + tuple(shape))
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(split.labels[idx])
