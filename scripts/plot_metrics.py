@@ -35,9 +35,9 @@ def main():
         epochs = [float(r["epoch"]) for r in rows]
         accuracy = [100 * float(r["mean_accuracy"]) for r in rows]
         megabytes = [float(r["mb_per_worker"]) for r in rows]
-        by_epoch.plot(epochs, accuracy, marker=".", label=name)
-        if max(megabytes) > 0:
-            by_bytes.plot(megabytes, accuracy, marker=".", label=name)
+        (line,) = by_epoch.plot(epochs, accuracy, marker=".", label=name)
+        if max(megabytes) > 0:  # a run that sends nothing has no place on a log scale of bytes
+            by_bytes.plot(megabytes, accuracy, marker=".", label=name, color=line.get_color())
     by_epoch.set(xlabel="epoch", ylabel="mean test accuracy of the workers (%)", title=args.title)
     by_bytes.set(xlabel="MB sent per worker", ylabel="mean test accuracy of the workers (%)", xscale="log",
                  title="accuracy against traffic")

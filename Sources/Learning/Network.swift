@@ -84,7 +84,13 @@ public final class Network {
                                    gradient: dw.baseAddress!, inputSize: inputSize, classes: classes)
                 let slices = Self.slices(batch, lanes.count)
                 let sums = collect(slices.count) { lane in self.lanes[lane].train(job, slices[lane]) }
-                for lane in 1..<max(1, slices.count) { lanes[lane].addGradient(to: dw.baseAddress!, count: parameterCount) }
+                // The slices' gradients, added in slice order, each thread over its share of the parameters.
+                if slices.count > 1 {
+                    let shares = Self.slices(parameterCount, slices.count)
+                    _ = collect(shares.count) { part in
+                        for lane in 1..<slices.count { self.lanes[lane].addGradient(to: dw.baseAddress!, range: shares[part]) }
+                    }
+                }
                 return Float(sums.reduce(0, +) / Double(batch))
             }
         }
@@ -226,9 +232,9 @@ final class NetworkLane {
         return sum
     }
 
-    func addGradient(to gradient: UnsafeMutablePointer<Float>, count: Int) {
+    func addGradient(to gradient: UnsafeMutablePointer<Float>, range: Range<Int>) {
         guard let ownGradient else { return }
-        for i in 0..<count { gradient[i] += ownGradient[i] }
+        for i in range { gradient[i] += ownGradient[i] }
     }
 
     func predictions(batch: Int, classes: Int) -> [Int] {
