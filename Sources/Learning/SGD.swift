@@ -32,3 +32,18 @@ public struct SGD: Sendable {
         }
     }
 }
+
+extension Network {
+    /// One SGD step on `batch` (`gradient` is scratch of `parameterCount`); returns the batch's loss
+    /// before the update.
+    public func trainStep(on batch: Batch, parameters: inout [Float], optimizer: inout SGD, gradient: inout [Float]) -> Float {
+        let count = batch.count
+        let loss = batch.inputs.withUnsafeBufferPointer { x in
+            batch.labels.withUnsafeBufferPointer { y in
+                lossAndGradient(parameters: parameters, inputs: x.baseAddress!, labels: y.baseAddress!, batch: count, gradient: &gradient)
+            }
+        }
+        optimizer.step(parameters: &parameters, gradient: gradient)
+        return loss
+    }
+}

@@ -38,7 +38,7 @@ struct PowerGossip<Selector: PeerSelector>: Exchange {
     let seed: UInt64
     private var pairs: [WorkerPair: PairState] = [:]
 
-    init(selector: Selector, layout: [ParameterTensor], rank: Int, workers: Int, seed: UInt64) {
+    init(selector: Selector, layout: [ParameterTensor], rank: Int, seed: UInt64) {
         self.selector = selector
         self.blocks = Self.blocks(layout)
         self.rank = rank

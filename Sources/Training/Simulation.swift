@@ -58,10 +58,10 @@ public final class Simulation {
         let stepsPerEpoch = max(1, Int((meanSamples / Double(config.batchSize)).rounded(.up)))
         roundsPerEpoch = max(1, Int((Double(stepsPerEpoch) / Double(config.localSteps)).rounded()))
         totalRounds = max(1, Int((config.epochs * Double(roundsPerEpoch)).rounded()))
-        exchange = try Self.makeExchange(config: config, layout: layout, parameterCount: parameterCount)
+        exchange = try Self.makeExchange(config: config, layout: layout)
     }
 
-    private static func makeExchange(config: SimulationConfig, layout: [ParameterTensor], parameterCount: Int) throws(SimulationError) -> any Exchange {
+    private static func makeExchange(config: SimulationConfig, layout: [ParameterTensor]) throws(SimulationError) -> any Exchange {
         let seed = SeedDerivation.derive(config.seed, 5)
         let saps = SAPSSelector(bandwidthThreshold: config.bandwidthThreshold, roundThreshold: config.roundThreshold)
         let random = RandomMatchingSelector(seed: seed)
@@ -78,7 +78,7 @@ public final class Simulation {
         case .centralised: return NoExchange()
         case .power:
             let rank = config.powerRank ?? PowerGossip<SAPSSelector>.rank(matchingBytesOf: config.keepFraction, layout: layout)
-            return PowerGossip<SAPSSelector>(selector: saps, layout: layout, rank: rank, workers: config.workers, seed: seed)
+            return PowerGossip<SAPSSelector>(selector: saps, layout: layout, rank: rank, seed: seed)
         }
     }
 

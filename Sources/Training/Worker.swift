@@ -25,15 +25,8 @@ struct Worker {
     /// One SGD step on the next local batch; returns its loss (not finite if the model diverged).
     mutating func step(network: Network, data: Dataset, learningRate: Float) -> Float {
         batch.fill(from: data, samples: sampler.next())
-        let count = batch.count
-        let loss = batch.inputs.withUnsafeBufferPointer { x in
-            batch.labels.withUnsafeBufferPointer { y in
-                network.lossAndGradient(parameters: parameters, inputs: x.baseAddress!, labels: y.baseAddress!, batch: count,
-                                        gradient: &gradient)
-            }
-        }
         optimizer.learningRate = learningRate
-        optimizer.step(parameters: &parameters, gradient: gradient)
+        let loss = network.trainStep(on: batch, parameters: &parameters, optimizer: &optimizer, gradient: &gradient)
         lossSum += Double(loss)
         steps += 1
         return loss

@@ -50,13 +50,7 @@ struct TrainTraceCommand: ParsableCommand {
         for step in 0..<steps {
             let indices = Array((step * batch)..<((step + 1) * batch))
             samples.fill(from: data.train, samples: indices)
-            let loss = samples.inputs.withUnsafeBufferPointer { x in
-                samples.labels.withUnsafeBufferPointer { y in
-                    network.lossAndGradient(parameters: parameters, inputs: x.baseAddress!, labels: y.baseAddress!, batch: batch,
-                                            gradient: &gradient)
-                }
-            }
-            optimizer.step(parameters: &parameters, gradient: gradient)
+            let loss = network.trainStep(on: samples, parameters: &parameters, optimizer: &optimizer, gradient: &gradient)
             losses.append(Double(loss))
             batches.append(indices)
             try network.save(parameters, to: String(format: "%@/step-%03d.safetensors", out, step + 1))
@@ -99,15 +93,8 @@ struct TrainBenchCommand: ParsableCommand {
             var trained = 0
             while Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < duration {
                 samples.fill(from: data.train, samples: sampler.next())
-                let count = samples.count
-                _ = samples.inputs.withUnsafeBufferPointer { x in
-                    samples.labels.withUnsafeBufferPointer { y in
-                        network.lossAndGradient(parameters: parameters, inputs: x.baseAddress!, labels: y.baseAddress!, batch: count,
-                                                gradient: &gradient)
-                    }
-                }
-                optimizer.step(parameters: &parameters, gradient: gradient)
-                trained += count
+                _ = network.trainStep(on: samples, parameters: &parameters, optimizer: &optimizer, gradient: &gradient)
+                trained += samples.count
             }
             return trained
         }

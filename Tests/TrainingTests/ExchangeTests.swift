@@ -38,7 +38,7 @@ import Testing
         let mean = zip(workers[0].parameters, workers[1].parameters).map { ($0 + $1) / 2 }
         let start = Self.distance(workers[0].parameters, workers[1].parameters)
         let bandwidth = BandwidthMatrix.uniformRandom(workers: 2, seed: 1)
-        var exchange = PowerGossip(selector: RandomMatchingSelector(seed: 1), layout: Self.layout, rank: 1, workers: 2, seed: 3)
+        var exchange = PowerGossip(selector: RandomMatchingSelector(seed: 1), layout: Self.layout, rank: 1, seed: 3)
         for round in 0..<2 {
             let traffic = exchange.exchange(round: round, workers: workers, bandwidth: bandwidth)
             #expect(traffic.bytesSent[0] > 0 && traffic.bytesSent[0] == traffic.bytesSent[1])
