@@ -63,10 +63,14 @@ struct PowerGossip<Selector: PeerSelector>: Exchange {
         let sparse = layout.reduce(0) { $0 + max(1, Int((Double($1.count) * keepFraction).rounded(.down))) } * MemoryLayout<Float>.size
         let blocks = blocks(layout)
         func meanBytes(_ rank: Int) -> Double {
-            blocks.reduce(0.0) { $0 + Double(HalfPrecision.bytes(count: $1.rows * rank) + HalfPrecision.bytes(count: $1.columns * rank)) / 2 }
+            blocks.reduce(0.0) {
+                let r = min(rank, $1.rows, $1.columns)
+                return $0 + Double(HalfPrecision.bytes(count: $1.rows * r) + HalfPrecision.bytes(count: $1.columns * r)) / 2
+            }
         }
+        let largest = blocks.map { min($0.rows, $0.columns) }.max() ?? 1
         var rank = 1
-        while meanBytes(rank + 1) <= Double(sparse) { rank += 1 }
+        while rank < largest && meanBytes(rank + 1) <= Double(sparse) { rank += 1 }
         return rank
     }
 
@@ -90,11 +94,15 @@ struct PowerGossip<Selector: PeerSelector>: Exchange {
         return traffic
     }
 
+    /// A block's rank: at most its smaller dimension (more directions than that do not exist).
+    private func rank(of block: Block) -> Int { min(rank, block.rows, block.columns) }
+
     private func initialState(_ pair: WorkerPair) -> PairState {
         PairState(vectors: blocks.enumerated().map { b, block in
             var rng = SplitMix64(seed: SeedDerivation.derive(seed, UInt64(pair.first), UInt64(pair.second), UInt64(b)))
-            var q = (0..<(block.columns * rank)).map { _ in Float(rng.unitDouble() * 2 - 1) }
-            Self.orthonormalize(&q, rows: block.columns, rank: rank, seed: seed)
+            let r = rank(of: block)
+            var q = (0..<(block.columns * r)).map { _ in Float(rng.unitDouble() * 2 - 1) }
+            Self.orthonormalize(&q, rows: block.columns, rank: r, seed: seed)
             return q
         })
     }
@@ -102,7 +110,7 @@ struct PowerGossip<Selector: PeerSelector>: Exchange {
     /// One half-iteration on one block; returns the bytes each partner sent.
     private func meet(_ block: Block, vectors: inout [Float], rightHalf: Bool, pair: WorkerPair, workers: Lanes<Worker>,
                       round: Int) -> Int {
-        let (m, n, r) = (block.rows, block.columns, rank)
+        let (m, n, r) = (block.rows, block.columns, rank(of: block))
         let sentLength = rightHalf ? m : n
         // D·Q or Dᵀ·P, from the two partners' products (the lower index first on both sides).
         // Each side uses the products exactly as they travel (half precision), its own included, so

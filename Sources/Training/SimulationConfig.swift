@@ -39,6 +39,9 @@ public struct SimulationConfig: Sendable {
 
     public init() {}
 
+    /// Activations are sized for a batch; beyond this a CNN's would need gigabytes.
+    public static let maxBatchSize = 10_000
+
     /// Worker count actually training: centralised SGD is one worker with all the data.
     var trainingWorkers: Int { algorithm == .centralised ? 1 : workers }
 
@@ -48,8 +51,14 @@ public struct SimulationConfig: Sendable {
         guard workers >= 2 || !algorithm.pairs && algorithm != .dpsgd else { throw SimulationError("\(algorithm) needs at least two workers") }
         guard keepFraction > 0 && keepFraction <= 1 else { throw SimulationError("--keep must be in (0, 1], got \(keepFraction)") }
         guard epochs > 0 && epochs.isFinite else { throw SimulationError("--epochs must be positive") }
-        guard batchSize > 0 else { throw SimulationError("--batch must be positive") }
+        guard batchSize > 0 && batchSize <= Self.maxBatchSize else {
+            throw SimulationError("--batch must be in 1...\(Self.maxBatchSize), got \(batchSize)")
+        }
         guard learningRate > 0 && learningRate.isFinite else { throw SimulationError("--lr must be positive") }
+        guard learningRateDecay > 0 && learningRateDecay.isFinite else { throw SimulationError("--lr-decay must be positive") }
+        guard momentum >= 0 && momentum < 1 else { throw SimulationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 && weightDecay.isFinite else { throw SimulationError("--weight-decay must be a non-negative number") }
+        if let evaluationSamples, evaluationSamples < 1 { throw SimulationError("--eval-samples must be at least 1") }
         guard localSteps >= 1 && fedavgPeriod >= 1 && evaluationsPerEpoch >= 1 && threads >= 1 else {
             throw SimulationError("--local-steps, --fedavg-period, --evaluations-per-epoch and --threads must be at least 1")
         }

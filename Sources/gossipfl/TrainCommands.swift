@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Learning
+import Training
 
 /// Where the training data is: every training command takes it.
 struct DataOptions: ParsableArguments {
@@ -34,7 +35,7 @@ struct TrainTraceCommand: ParsableCommand {
 
     func run() throws {
         let data = try dataOptions.loadData()
-        guard steps >= 0, batch > 0, steps * batch <= data.train.count else {
+        guard steps >= 0, batch > 0, batch <= SimulationConfig.maxBatchSize, steps * batch <= data.train.count else {
             throw ValidationError("\(steps) steps of \(batch) need more than the \(data.train.count) training samples")
         }
         GEMMThreads.set(1)
@@ -79,6 +80,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Samples per batch.") var batch = 50
 
     func run() throws {
+        guard batch > 0, batch <= SimulationConfig.maxBatchSize, threads > 0, seconds >= 0 else {
+            throw ValidationError("--batch must be in 1...\(SimulationConfig.maxBatchSize), --threads positive, --seconds not negative")
+        }
         let data = try dataOptions.loadData()
         GEMMThreads.set(gemmThreads ?? 1)
         let network = Network(model, rows: data.train.rows, columns: data.train.columns, classes: data.train.classes,

@@ -73,6 +73,10 @@ def test_saved_model_loads_into_torch_and_scores_as_in_swift(run):
     (["--bandwidth", "/nonexistent/matrix.txt"], "/nonexistent/matrix.txt"),
     (["--workers", "20000"], "20000 workers"),
     (["--data-dir", "/nonexistent"], "/nonexistent"),
+    (["--batch", "1000000"], "--batch"),
+    (["--momentum", "1.5"], "--momentum"),
+    (["--eval-samples", "0"], "--eval-samples"),
+    (["--lr", "nan"], "--lr"),
 ])
 def test_bad_arguments_are_clear_errors(tmp_path, args, message):
     proc = simulate("--epochs", "0.01", "--no-output", *args)
