@@ -2,74 +2,84 @@ internal import CProtos
 
 // Field-by-field mapping between the GossipV1 value types and protoc-c's structs.
 
-extension GossipV1.TensorShape: ProtobufCBacked {
-    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__TensorShape>) {
-        gossip__v1__tensor_shape__init(c)
-    }
+extension GossipV1.ValueEncoding: OpenEnum {}
 
-    init(c: Gossip__V1__TensorShape) throws {
-        self.init(name: try decodeString(c.name), dims: decodeArray(c.dims, count: c.n_dims))
-    }
+extension GossipV1.ModelValues: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ModelValues>) { gossip__v1__model_values__init(c) }
 
-    func fill(_ c: UnsafeMutablePointer<Gossip__V1__TensorShape>, in arena: CArena) {
-        c.pointee.name = arena.string(name)
-        arena.setRepeated(dims, count: c.field(\.n_dims), elements: c.field(\.dims))
-    }
-}
-
-extension GossipV1.SparseModel: ProtobufCBacked {
-    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__SparseModel>) {
-        gossip__v1__sparse_model__init(c)
-    }
-
-    init(c: Gossip__V1__SparseModel) throws {
+    init(c: Gossip__V1__ModelValues) throws {
         self.init(
-            round: c.round,
-            senderId: try decodeString(c.sender_id),
-            maskSeed: c.mask_seed,
-            totalLength: c.total_length,
-            values: decodeArray(c.values, count: c.n_values),
-            shapes: try GossipV1.TensorShape.decodeAll(c.shapes, count: c.n_shapes)
-        )
+            runId: try decodeString(c.run_id), round: c.round, senderId: try decodeString(c.sender_id),
+            encoding: GossipV1.ValueEncoding(c: c.encoding), values: decodeBytes(c.values),
+            scales: decodeArray(c.scales, count: c.n_scales), blockLengths: decodeArray(c.block_lengths, count: c.n_block_lengths))
     }
 
-    func fill(_ c: UnsafeMutablePointer<Gossip__V1__SparseModel>, in arena: CArena) {
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ModelValues>, in arena: CArena) {
+        c.pointee.run_id = arena.string(runId)
         c.pointee.round = round
         c.pointee.sender_id = arena.string(senderId)
-        c.pointee.mask_seed = maskSeed
-        c.pointee.total_length = totalLength
-        arena.setRepeated(values, count: c.field(\.n_values), elements: c.field(\.values))
-        (c.pointee.n_shapes, c.pointee.shapes) = arena.messages(shapes)
+        c.pointee.encoding = encoding.c()
+        arena.setBytes(values, c.field(\.values))
+        arena.setRepeated(scales, count: c.field(\.n_scales), elements: c.field(\.scales))
+        arena.setRepeated(blockLengths, count: c.field(\.n_block_lengths), elements: c.field(\.block_lengths))
     }
 }
 
-extension GossipV1.ExchangeAck: ProtobufCBacked {
-    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ExchangeAck>) {
-        gossip__v1__exchange_ack__init(c)
+extension GossipV1.FetchModelRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__FetchModelRequest>) { gossip__v1__fetch_model_request__init(c) }
+
+    init(c: Gossip__V1__FetchModelRequest) throws {
+        self.init(runId: try decodeString(c.run_id), requesterId: try decodeString(c.requester_id), chunkValues: c.chunk_values)
     }
 
-    init(c: Gossip__V1__ExchangeAck) throws {
-        self.init(round: c.round, receiverId: try decodeString(c.receiver_id))
-    }
-
-    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ExchangeAck>, in arena: CArena) {
-        c.pointee.round = round
-        c.pointee.receiver_id = arena.string(receiverId)
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__FetchModelRequest>, in arena: CArena) {
+        c.pointee.run_id = arena.string(runId)
+        c.pointee.requester_id = arena.string(requesterId)
+        c.pointee.chunk_values = chunkValues
     }
 }
 
-extension GossipV1.BandwidthProbe: ProtobufCBacked {
-    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__BandwidthProbe>) {
-        gossip__v1__bandwidth_probe__init(c)
+extension GossipV1.ModelChunk: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ModelChunk>) { gossip__v1__model_chunk__init(c) }
+
+    init(c: Gossip__V1__ModelChunk) throws {
+        self.init(
+            runId: try decodeString(c.run_id), round: c.round, architecture: try decodeString(c.architecture),
+            totalValues: c.total_values, offset: c.offset, values: decodeBytes(c.values), crc32c: c.crc32c)
     }
 
-    init(c: Gossip__V1__BandwidthProbe) throws {
-        self.init(senderId: try decodeString(c.sender_id), padding: decodeBytes(c.padding))
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ModelChunk>, in arena: CArena) {
+        c.pointee.run_id = arena.string(runId)
+        c.pointee.round = round
+        c.pointee.architecture = arena.string(architecture)
+        c.pointee.total_values = totalValues
+        c.pointee.offset = offset
+        arena.setBytes(values, c.field(\.values))
+        c.pointee.crc32c = crc32c
+    }
+}
+
+extension GossipV1.ProbeRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ProbeRequest>) { gossip__v1__probe_request__init(c) }
+
+    init(c: Gossip__V1__ProbeRequest) throws {
+        self.init(senderId: try decodeString(c.sender_id), payload: decodeBytes(c.payload), replyBytes: c.reply_bytes)
     }
 
-    func fill(_ c: UnsafeMutablePointer<Gossip__V1__BandwidthProbe>, in arena: CArena) {
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ProbeRequest>, in arena: CArena) {
         c.pointee.sender_id = arena.string(senderId)
-        arena.setBytes(padding, c.field(\.padding))
+        arena.setBytes(payload, c.field(\.payload))
+        c.pointee.reply_bytes = replyBytes
+    }
+}
+
+extension GossipV1.ProbeResponse: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ProbeResponse>) { gossip__v1__probe_response__init(c) }
+
+    init(c: Gossip__V1__ProbeResponse) { self.init(payload: decodeBytes(c.payload)) }
+
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ProbeResponse>, in arena: CArena) {
+        arena.setBytes(payload, c.field(\.payload))
     }
 }
 
@@ -131,10 +141,33 @@ extension GossipV1.BandwidthReport {
     }
 }
 
-extension GossipV1.ReportAck: ProtobufCBacked {
-    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__ReportAck>) { gossip__v1__report_ack__init(c) }
+extension GossipV1.StatusRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__StatusRequest>) { gossip__v1__status_request__init(c) }
 
-    init(c: Gossip__V1__ReportAck) {}
+    init(c: Gossip__V1__StatusRequest) {}
 
-    func fill(_ c: UnsafeMutablePointer<Gossip__V1__ReportAck>, in arena: CArena) {}
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__StatusRequest>, in arena: CArena) {}
+}
+
+extension GossipV1.TrainingStatus: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__TrainingStatus>) { gossip__v1__training_status__init(c) }
+
+    init(c: Gossip__V1__TrainingStatus) throws {
+        self.init(
+            nodeId: try decodeString(c.node_id), runId: try decodeString(c.run_id), round: c.round, epoch: c.epoch,
+            training: c.training != 0, partnerId: try decodeString(c.partner_id), testAccuracy: c.test_accuracy,
+            evaluatedRound: c.evaluated_round, megabytesSent: c.megabytes_sent)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingStatus>, in arena: CArena) {
+        c.pointee.node_id = arena.string(nodeId)
+        c.pointee.run_id = arena.string(runId)
+        c.pointee.round = round
+        c.pointee.epoch = epoch
+        c.pointee.training = training ? 1 : 0
+        c.pointee.partner_id = arena.string(partnerId)
+        c.pointee.test_accuracy = testAccuracy
+        c.pointee.evaluated_round = evaluatedRound
+        c.pointee.megabytes_sent = megabytesSent
+    }
 }

@@ -2,66 +2,103 @@
 public enum GossipV1 {}
 
 extension GossipV1 {
-    /// `gossip.v1.TensorShape`
-    public struct TensorShape: WireMessage {
-        public var name: String
-        public var dims: [UInt32]
+    /// `gossip.v1.ValueEncoding`: open, so unknown values round-trip.
+    public struct ValueEncoding: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-        public init(name: String = "", dims: [UInt32] = []) {
-            self.name = name
-            self.dims = dims
+        public static let unspecified = Self(rawValue: 0)
+        /// IEEE binary32, little-endian: 4 bytes a value.
+        public static let float32LE = Self(rawValue: 1)
+        /// IEEE binary16, little-endian, times its block's scale.
+        public static let float16LEScaled = Self(rawValue: 2)
+
+        public var description: String {
+            switch self {
+            case .unspecified: "VALUE_ENCODING_UNSPECIFIED"
+            case .float32LE: "FLOAT32_LE"
+            case .float16LEScaled: "FLOAT16_LE_SCALED"
+            default: "ValueEncoding(\(rawValue))"
+            }
         }
     }
 
-    /// `gossip.v1.SparseModel`
-    ///
-    /// A sparsified model: values at the indices chosen by a mask shared through
-    /// the round's seed, so only values travel.
-    public struct SparseModel: WireMessage {
+    /// `gossip.v1.ModelValues`: one partner's half of a round's exchange (values only; the mask
+    /// is derived by both from committed state).
+    public struct ModelValues: WireMessage {
+        public var runId: String
         public var round: UInt64
         public var senderId: String
-        public var maskSeed: UInt64
-        public var totalLength: UInt32
-        public var values: [Float]
-        public var shapes: [TensorShape]
+        public var encoding: ValueEncoding
+        public var values: [UInt8]
+        public var scales: [Float]
+        public var blockLengths: [UInt32]
 
-        public init(
-            round: UInt64 = 0,
-            senderId: String = "",
-            maskSeed: UInt64 = 0,
-            totalLength: UInt32 = 0,
-            values: [Float] = [],
-            shapes: [TensorShape] = []
-        ) {
+        public init(runId: String = "", round: UInt64 = 0, senderId: String = "", encoding: ValueEncoding = .unspecified,
+                    values: [UInt8] = [], scales: [Float] = [], blockLengths: [UInt32] = []) {
+            self.runId = runId
             self.round = round
             self.senderId = senderId
-            self.maskSeed = maskSeed
-            self.totalLength = totalLength
+            self.encoding = encoding
             self.values = values
-            self.shapes = shapes
+            self.scales = scales
+            self.blockLengths = blockLengths
         }
     }
 
-    /// `gossip.v1.ExchangeAck`
-    public struct ExchangeAck: WireMessage {
+    /// `gossip.v1.FetchModelRequest`
+    public struct FetchModelRequest: WireMessage {
+        public var runId: String
+        public var requesterId: String
+        public var chunkValues: UInt32
+
+        public init(runId: String = "", requesterId: String = "", chunkValues: UInt32 = 0) {
+            self.runId = runId
+            self.requesterId = requesterId
+            self.chunkValues = chunkValues
+        }
+    }
+
+    /// `gossip.v1.ModelChunk`: one piece of a streamed model.
+    public struct ModelChunk: WireMessage {
+        public var runId: String
         public var round: UInt64
-        public var receiverId: String
+        public var architecture: String
+        public var totalValues: UInt64
+        public var offset: UInt64
+        public var values: [UInt8]
+        public var crc32c: UInt32
 
-        public init(round: UInt64 = 0, receiverId: String = "") {
+        public init(runId: String = "", round: UInt64 = 0, architecture: String = "", totalValues: UInt64 = 0, offset: UInt64 = 0,
+                    values: [UInt8] = [], crc32c: UInt32 = 0) {
+            self.runId = runId
             self.round = round
-            self.receiverId = receiverId
+            self.architecture = architecture
+            self.totalValues = totalValues
+            self.offset = offset
+            self.values = values
+            self.crc32c = crc32c
         }
     }
 
-    /// `gossip.v1.BandwidthProbe`
-    public struct BandwidthProbe: WireMessage {
+    /// `gossip.v1.ProbeRequest`
+    public struct ProbeRequest: WireMessage {
         public var senderId: String
-        public var padding: [UInt8]
+        public var payload: [UInt8]
+        public var replyBytes: UInt32
 
-        public init(senderId: String = "", padding: [UInt8] = []) {
+        public init(senderId: String = "", payload: [UInt8] = [], replyBytes: UInt32 = 0) {
             self.senderId = senderId
-            self.padding = padding
+            self.payload = payload
+            self.replyBytes = replyBytes
         }
+    }
+
+    /// `gossip.v1.ProbeResponse`
+    public struct ProbeResponse: WireMessage {
+        public var payload: [UInt8]
+
+        public init(payload: [UInt8] = []) { self.payload = payload }
     }
 
     /// `gossip.v1.BandwidthReport`
@@ -75,8 +112,34 @@ extension GossipV1 {
         }
     }
 
-    /// `gossip.v1.ReportAck`
-    public struct ReportAck: WireMessage {
+    /// `gossip.v1.StatusRequest`
+    public struct StatusRequest: WireMessage {
         public init() {}
+    }
+
+    /// `gossip.v1.TrainingStatus`: a peer's view of its own training.
+    public struct TrainingStatus: WireMessage {
+        public var nodeId: String
+        public var runId: String
+        public var round: UInt64
+        public var epoch: Double
+        public var training: Bool
+        public var partnerId: String
+        public var testAccuracy: Double
+        public var evaluatedRound: UInt64
+        public var megabytesSent: Double
+
+        public init(nodeId: String = "", runId: String = "", round: UInt64 = 0, epoch: Double = 0, training: Bool = false,
+                    partnerId: String = "", testAccuracy: Double = 0, evaluatedRound: UInt64 = 0, megabytesSent: Double = 0) {
+            self.nodeId = nodeId
+            self.runId = runId
+            self.round = round
+            self.epoch = epoch
+            self.training = training
+            self.partnerId = partnerId
+            self.testAccuracy = testAccuracy
+            self.evaluatedRound = evaluatedRound
+            self.megabytesSent = megabytesSent
+        }
     }
 }

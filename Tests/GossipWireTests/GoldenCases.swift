@@ -306,24 +306,33 @@ private let raftCases: [GoldenCase] = [
 
 private let gossipCases: [GoldenCase] = [
     .init(
-        name: "gossip_tensor_shape",
-        value: GossipV1.TensorShape(name: "conv1.weight", dims: [64, 3, 7, 7, .max])),
+        name: "gossip_model_values",
+        value: GossipV1.ModelValues(
+            runId: "run-7", round: 12, senderId: "n2", encoding: .float32LE,
+            values: [0x00, 0x00, 0x00, 0x3F, 0x00, 0x00, 0xA0, 0xBF, 0xFF, 0xFF, 0x7F, 0x7F, 0x01, 0x00, 0x00, 0x00])),
     .init(
-        name: "gossip_sparse_model",
-        value: GossipV1.SparseModel(
-            round: 12, senderId: "n2", maskSeed: .max - 1, totalLength: 11_000_000,
-            values: [0.5, -1.25, .greatestFiniteMagnitude, .leastNonzeroMagnitude, .infinity, -0.0, 0.1],
-            shapes: [
-                GossipV1.TensorShape(name: "fc.weight", dims: [10, 512]),
-                GossipV1.TensorShape(name: "fc.bias", dims: [10]),
-            ])),
-    .init(name: "gossip_exchange_ack", value: GossipV1.ExchangeAck(round: 12, receiverId: "n3")),
-    .init(name: "gossip_bandwidth_probe", value: GossipV1.BandwidthProbe(senderId: "n2", padding: pattern(1000))),
+        name: "gossip_model_values_half",
+        value: GossipV1.ModelValues(
+            runId: "run-7", round: .max, senderId: "nœud-3", encoding: .float16LEScaled, values: [0x00, 0x3C, 0x00, 0xBC, 0xFF, 0x7B],
+            scales: [0.5, .greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0], blockLengths: [1, 2, 0, .max])),
+    .init(name: "gossip_fetch_model_request", value: GossipV1.FetchModelRequest(runId: "run-7", requesterId: "n5", chunkValues: 262_144)),
+    .init(
+        name: "gossip_model_chunk",
+        value: GossipV1.ModelChunk(
+            runId: "run-7", round: 40, architecture: "cnn", totalValues: 1_663_370, offset: 1_572_864, values: pattern(1000),
+            crc32c: .max)),
+    .init(name: "gossip_probe_request", value: GossipV1.ProbeRequest(senderId: "n2", payload: pattern(1000), replyBytes: 65536)),
+    .init(name: "gossip_probe_response", value: GossipV1.ProbeResponse(payload: pattern(300))),
     .init(
         name: "gossip_bandwidth_report",
         value: GossipV1.BandwidthReport(reporterId: "n1", mbpsToPeer: ["n2": 940.5, "n3": 0.125, "nœud-4": 1e-3])),
     .init(
         name: "gossip_bandwidth_report_default_entries",
         value: GossipV1.BandwidthReport(mbpsToPeer: ["": 0, "a": 2, "ab": 0]), encoding: .mapLayoutDiffers),
-    .init(name: "gossip_report_ack", value: GossipV1.ReportAck()),
+    .init(name: "gossip_status_request", value: GossipV1.StatusRequest()),
+    .init(
+        name: "gossip_training_status",
+        value: GossipV1.TrainingStatus(
+            nodeId: "n1", runId: "run-7", round: 1234, epoch: 8.25, training: true, partnerId: "n4", testAccuracy: 0.8613,
+            evaluatedRound: 1200, megabytesSent: 9.57)),
 ]

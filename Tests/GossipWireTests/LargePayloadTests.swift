@@ -25,15 +25,15 @@ struct LargePayloadTests {
     }
 
     @Test func sixteenMiBTopLevelBytes() throws {
-        let probe = GossipV1.BandwidthProbe(senderId: "n1", padding: Self.marked(Self.size))
+        let probe = GossipV1.ProbeRequest(senderId: "n1", payload: Self.marked(Self.size))
         let same = try roundTrip(probe) == probe
         #expect(same)
     }
 
     @Test func sixteenMiBOfFloats() throws {
-        var values = [Float](repeating: 0.5, count: Self.size / 4)
-        values[values.count - 1] = -3
-        let model = GossipV1.SparseModel(round: 1, values: values)
+        var scales = [Float](repeating: 0.5, count: Self.size / 4)
+        scales[scales.count - 1] = -3
+        let model = GossipV1.ModelValues(round: 1, scales: scales)
         let same = try roundTrip(model) == model
         #expect(same)
     }
@@ -52,6 +52,7 @@ struct LargePayloadTests {
     @Test(arguments: [CArena.pinThreshold - 1, CArena.pinThreshold, CArena.pinThreshold + 1])
     func aroundThePinThreshold(_ count: Int) throws {
         try expectRoundTrip(GRPCTesting.Payload(body: Self.marked(count)))
-        try expectRoundTrip(GossipV1.SparseModel(values: [Float](repeating: 1.5, count: count / 4)))
+        try expectRoundTrip(GossipV1.ModelValues(values: Self.marked(count), scales: [Float](repeating: 1.5, count: count / 4)))
+        try expectRoundTrip(GossipV1.ModelChunk(values: Self.marked(count)))
     }
 }

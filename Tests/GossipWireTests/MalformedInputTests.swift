@@ -46,9 +46,9 @@ let malformedCases: [MalformedCase] = [
           as: GatewayV1.NodeEntry.self, named: "gateway.v1.NodeEntry"),
     .init("fixed64 shorter than 8 bytes", [0x21, 0x00, 0x00, 0x00],
           as: GatewayV1.NodeEntry.self, named: "gateway.v1.NodeEntry"),
-    // field 5 (packed float) whose length is not a multiple of 4
-    .init("packed floats of 3 bytes", [0x2A, 0x03, 0x00, 0x00, 0x80],
-          as: GossipV1.SparseModel.self, named: "gossip.v1.SparseModel"),
+    // field 6 (packed float) whose length is not a multiple of 4
+    .init("packed floats of 3 bytes", [0x32, 0x03, 0x00, 0x00, 0x80],
+          as: GossipV1.ModelValues.self, named: "gossip.v1.ModelValues"),
     // Payload inside SimpleRequest ends mid-varint: the error is the outer message's
     .init("malformed nested message", [0x1A, 0x02, 0x08, 0x80],
           as: GRPCTesting.SimpleRequest.self, named: simpleRequest),

@@ -11,7 +11,7 @@ struct ProtobufCQuirkTests {
     @Test func singularNegativeZeroLosesItsSign() throws {
         #expect(GatewayV1.NodeEntry(ageSeconds: -0.0).encode() == [])
         #expect(try roundTrip(GatewayV1.NodeEntry(ageSeconds: -0.0)).ageSeconds.sign == .plus)
-        #expect(try roundTrip(GossipV1.SparseModel(values: [-0.0])).values[0].sign == .minus)
+        #expect(try roundTrip(GossipV1.ModelValues(scales: [-0.0])).scales[0].sign == .minus)
     }
 
     /// protobuf-c strings are NUL-terminated `char *`: U+0000 ends them, in

@@ -22,7 +22,8 @@ struct RoundTripTests {
         try expectRoundTrip(GatewayV1.NodeAddress(host: "h", port: .max))
         try expectRoundTrip(GatewayV1.NodeEntry(ageSeconds: -.greatestFiniteMagnitude))
         try expectRoundTrip(GatewayV1.LeaderHint(ageSeconds: .leastNonzeroMagnitude))
-        try expectRoundTrip(GossipV1.SparseModel(values: [-.infinity, .leastNormalMagnitude, -0.0]))
+        try expectRoundTrip(GossipV1.ModelValues(round: .max, scales: [-.infinity, .leastNormalMagnitude, -0.0], blockLengths: [.max]))
+        try expectRoundTrip(GossipV1.ModelValues(encoding: GossipV1.ValueEncoding(rawValue: -7)))
     }
 
     @Test func nonASCIIStrings() throws {
@@ -81,11 +82,12 @@ struct DecodingRuleTests {
     }
 
     @Test func packedAndUnpackedRepeatedScalarsBothDecode() throws {
-        let packed: [UInt8] = [0x12, 0x03, 0x01, 0x02, 0x03]
-        let unpacked: [UInt8] = [0x10, 0x01, 0x10, 0x02, 0x10, 0x03]
-        try expectDecodes(packed, to: GossipV1.TensorShape(dims: [1, 2, 3]))
-        try expectDecodes(unpacked, to: GossipV1.TensorShape(dims: [1, 2, 3]))
-        try expectDecodes(unpacked + packed, to: GossipV1.TensorShape(dims: [1, 2, 3, 1, 2, 3]))
+        // ModelValues.block_lengths (field 7, uint32)
+        let packed: [UInt8] = [0x3A, 0x03, 0x01, 0x02, 0x03]
+        let unpacked: [UInt8] = [0x38, 0x01, 0x38, 0x02, 0x38, 0x03]
+        try expectDecodes(packed, to: GossipV1.ModelValues(blockLengths: [1, 2, 3]))
+        try expectDecodes(unpacked, to: GossipV1.ModelValues(blockLengths: [1, 2, 3]))
+        try expectDecodes(unpacked + packed, to: GossipV1.ModelValues(blockLengths: [1, 2, 3, 1, 2, 3]))
     }
 
     @Test func fieldsMayArriveInAnyOrder() throws {

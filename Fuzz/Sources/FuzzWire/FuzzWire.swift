@@ -39,8 +39,9 @@ let messageTypes: [any WireMessage.Type] = [
     RaftV1.StatusRequest.self, RaftV1.StatusResponse.self,
     RaftV1.ReadIndexRequest.self, RaftV1.ReadIndexResponse.self,
     RaftV1.ClusterConfig.self, RaftV1.ProposeRequest.self, RaftV1.ProposeResponse.self,
-    GossipV1.TensorShape.self, GossipV1.SparseModel.self, GossipV1.ExchangeAck.self,
-    GossipV1.BandwidthProbe.self, GossipV1.BandwidthReport.self, GossipV1.ReportAck.self,
+    GossipV1.ModelValues.self, GossipV1.FetchModelRequest.self, GossipV1.ModelChunk.self,
+    GossipV1.ProbeRequest.self, GossipV1.ProbeResponse.self, GossipV1.BandwidthReport.self,
+    GossipV1.StatusRequest.self, GossipV1.TrainingStatus.self,
 ]
 
 /// True when a Float or Double NaN appears anywhere in `value` (NaN != NaN, so

@@ -257,18 +257,26 @@ def samples() -> dict[str, bytes]:
             snapshot_index=64),
 
         # gossip.v1
-        "gossip_tensor_shape": gossip.TensorShape(name="conv1.weight", dims=[64, 3, 7, 7, 2**32 - 1]),
-        "gossip_sparse_model": gossip.SparseModel(
-            round=12, sender_id="n2", mask_seed=2**64 - 2, total_length=11_000_000,
-            values=[0.5, -1.25, 3.4028234663852886e38, 1e-45, float("inf"), -0.0, 0.1],
-            shapes=[gossip.TensorShape(name="fc.weight", dims=[10, 512]),
-                    gossip.TensorShape(name="fc.bias", dims=[10])]),
-        "gossip_exchange_ack": gossip.ExchangeAck(round=12, receiver_id="n3"),
-        "gossip_bandwidth_probe": gossip.BandwidthProbe(sender_id="n2", padding=pattern(1000)),
+        "gossip_model_values": gossip.ModelValues(
+            run_id="run-7", round=12, sender_id="n2", encoding=gossip.FLOAT32_LE,
+            values=bytes([0x00, 0x00, 0x00, 0x3F, 0x00, 0x00, 0xA0, 0xBF, 0xFF, 0xFF, 0x7F, 0x7F, 0x01, 0x00, 0x00, 0x00])),
+        "gossip_model_values_half": gossip.ModelValues(
+            run_id="run-7", round=2**64 - 1, sender_id="nœud-3", encoding=gossip.FLOAT16_LE_SCALED,
+            values=bytes([0x00, 0x3C, 0x00, 0xBC, 0xFF, 0x7B]),
+            scales=[0.5, 3.4028234663852886e38, 1e-45, -0.0], block_lengths=[1, 2, 0, 2**32 - 1]),
+        "gossip_fetch_model_request": gossip.FetchModelRequest(run_id="run-7", requester_id="n5", chunk_values=262144),
+        "gossip_model_chunk": gossip.ModelChunk(
+            run_id="run-7", round=40, architecture="cnn", total_values=1663370, offset=1572864, values=pattern(1000),
+            crc32c=2**32 - 1),
+        "gossip_probe_request": gossip.ProbeRequest(sender_id="n2", payload=pattern(1000), reply_bytes=65536),
+        "gossip_probe_response": gossip.ProbeResponse(payload=pattern(300)),
         # Keys sorted the same bytewise and by upb's deterministic order.
         "gossip_bandwidth_report": gossip.BandwidthReport(
             reporter_id="n1", mbps_to_peer={"n2": 940.5, "n3": 0.125, "nœud-4": 1e-3}),
-        "gossip_report_ack": gossip.ReportAck(),
+        "gossip_status_request": gossip.StatusRequest(),
+        "gossip_training_status": gossip.TrainingStatus(
+            node_id="n1", run_id="run-7", round=1234, epoch=8.25, training=True, partner_id="n4", test_accuracy=0.8613,
+            evaluated_round=1200, megabytes_sent=9.57),
     }
     out = {name: msg.SerializeToString(deterministic=True) for name, msg in m.items()}
 

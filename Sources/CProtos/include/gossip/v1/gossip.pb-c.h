@@ -15,73 +15,142 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
-typedef struct Gossip__V1__TensorShape Gossip__V1__TensorShape;
-typedef struct Gossip__V1__SparseModel Gossip__V1__SparseModel;
-typedef struct Gossip__V1__ExchangeAck Gossip__V1__ExchangeAck;
-typedef struct Gossip__V1__BandwidthProbe Gossip__V1__BandwidthProbe;
+typedef struct Gossip__V1__ModelValues Gossip__V1__ModelValues;
+typedef struct Gossip__V1__FetchModelRequest Gossip__V1__FetchModelRequest;
+typedef struct Gossip__V1__ModelChunk Gossip__V1__ModelChunk;
+typedef struct Gossip__V1__ProbeRequest Gossip__V1__ProbeRequest;
+typedef struct Gossip__V1__ProbeResponse Gossip__V1__ProbeResponse;
 typedef struct Gossip__V1__BandwidthReport Gossip__V1__BandwidthReport;
 typedef struct Gossip__V1__BandwidthReport__MbpsToPeerEntry Gossip__V1__BandwidthReport__MbpsToPeerEntry;
-typedef struct Gossip__V1__ReportAck Gossip__V1__ReportAck;
+typedef struct Gossip__V1__StatusRequest Gossip__V1__StatusRequest;
+typedef struct Gossip__V1__TrainingStatus Gossip__V1__TrainingStatus;
 
 
 /* --- enums --- */
 
+/*
+ * How a `values` field encodes numbers.
+ */
+typedef enum _Gossip__V1__ValueEncoding {
+  GOSSIP__V1__VALUE_ENCODING__VALUE_ENCODING_UNSPECIFIED = 0,
+  /*
+   * IEEE binary32, little-endian: 4 bytes a value.
+   */
+  GOSSIP__V1__VALUE_ENCODING__FLOAT32_LE = 1,
+  /*
+   * IEEE binary16, little-endian: 2 bytes a value, each multiplied by its block's scale
+   * (power gossip: one scale per block of `block_lengths` values).
+   */
+  GOSSIP__V1__VALUE_ENCODING__FLOAT16_LE_SCALED = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GOSSIP__V1__VALUE_ENCODING)
+} Gossip__V1__ValueEncoding;
 
 /* --- messages --- */
 
-struct  Gossip__V1__TensorShape
+/*
+ * One partner's half of a round's exchange. For SAPS: its parameters at the round's shared mask,
+ * in mask order. For power gossip: its products with the pair's shared vectors, block by block.
+ * The receiver checks run, round, sender (against its TLS identity and the round's matching) and
+ * length before it touches its model.
+ */
+struct  Gossip__V1__ModelValues
 {
   ProtobufCMessage base;
-  char *name;
-  size_t n_dims;
-  uint32_t *dims;
+  char *run_id;
+  uint64_t round;
+  char *sender_id;
+  Gossip__V1__ValueEncoding encoding;
+  ProtobufCBinaryData values;
+  /*
+   * FLOAT16_LE_SCALED only: block i holds block_lengths[i] values scaled by scales[i].
+   */
+  size_t n_scales;
+  float *scales;
+  size_t n_block_lengths;
+  uint32_t *block_lengths;
 };
-#define GOSSIP__V1__TENSOR_SHAPE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__tensor_shape__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+#define GOSSIP__V1__MODEL_VALUES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__model_values__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, GOSSIP__V1__VALUE_ENCODING__VALUE_ENCODING_UNSPECIFIED, {0,NULL}, 0,NULL, 0,NULL }
 
 
 /*
- * A sparsified model: values at the indices chosen by a mask shared through
- * the round's seed, so only values travel.
+ * A newcomer or a restarted peer asks a partner for its whole current model.
  */
-struct  Gossip__V1__SparseModel
+struct  Gossip__V1__FetchModelRequest
 {
   ProtobufCMessage base;
+  char *run_id;
+  char *requester_id;
+  /*
+   * Values per chunk; 0 lets the server choose. At most 262,144 (1 MiB of float32), so a
+   * 1.66 M-parameter model needs no raised receive limit.
+   */
+  uint32_t chunk_values;
+};
+#define GOSSIP__V1__FETCH_MODEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__fetch_model_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One piece of a model, in order. Every chunk repeats the header fields.
+ */
+struct  Gossip__V1__ModelChunk
+{
+  ProtobufCMessage base;
+  char *run_id;
+  /*
+   * The round the model was taken at (the receiver starts from round + 1).
+   */
   uint64_t round;
-  char *sender_id;
-  uint64_t mask_seed;
-  uint32_t total_length;
-  size_t n_values;
-  float *values;
-  size_t n_shapes;
-  Gossip__V1__TensorShape **shapes;
+  char *architecture;
+  /*
+   * The flat parameter vector's length, in values (PyTorch state_dict order).
+   */
+  uint64_t total_values;
+  /*
+   * Index of this chunk's first value.
+   */
+  uint64_t offset;
+  /*
+   * FLOAT32_LE values.
+   */
+  ProtobufCBinaryData values;
+  /*
+   * On the last chunk: CRC32C (Castagnoli) of the whole vector's bytes; 0 on the others.
+   */
+  uint32_t crc32c;
 };
-#define GOSSIP__V1__SPARSE_MODEL__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__sparse_model__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL }
+#define GOSSIP__V1__MODEL_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__model_chunk__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, {0,NULL}, 0 }
 
 
-struct  Gossip__V1__ExchangeAck
+/*
+ * Throughput measurement: the request's payload measures sender -> receiver, and the receiver
+ * answers with `reply_bytes` (capped by the receiver) for receiver -> sender.
+ */
+struct  Gossip__V1__ProbeRequest
 {
   ProtobufCMessage base;
-  uint64_t round;
-  char *receiver_id;
+  char *sender_id;
+  ProtobufCBinaryData payload;
+  uint32_t reply_bytes;
 };
-#define GOSSIP__V1__EXCHANGE_ACK__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__exchange_ack__descriptor) \
-    , 0, (char *)protobuf_c_empty_string }
+#define GOSSIP__V1__PROBE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__probe_request__descriptor) \
+    , (char *)protobuf_c_empty_string, {0,NULL}, 0 }
 
 
-struct  Gossip__V1__BandwidthProbe
+struct  Gossip__V1__ProbeResponse
 {
   ProtobufCMessage base;
-  char *sender_id;
-  ProtobufCBinaryData padding;
+  ProtobufCBinaryData payload;
 };
-#define GOSSIP__V1__BANDWIDTH_PROBE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__bandwidth_probe__descriptor) \
-    , (char *)protobuf_c_empty_string, {0,NULL} }
+#define GOSSIP__V1__PROBE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__probe_response__descriptor) \
+    , {0,NULL} }
 
 
 struct  Gossip__V1__BandwidthReport__MbpsToPeerEntry
@@ -95,10 +164,17 @@ struct  Gossip__V1__BandwidthReport__MbpsToPeerEntry
     , (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * What a peer reports about its own bandwidth measurements; the Raft leader folds reports into
+ * the committed matrix when it has changed materially.
+ */
 struct  Gossip__V1__BandwidthReport
 {
   ProtobufCMessage base;
   char *reporter_id;
+  /*
+   * Measured throughput to each peer, megabytes per second.
+   */
   size_t n_mbps_to_peer;
   Gossip__V1__BandwidthReport__MbpsToPeerEntry **mbps_to_peer;
 };
@@ -107,90 +183,145 @@ struct  Gossip__V1__BandwidthReport
     , (char *)protobuf_c_empty_string, 0,NULL }
 
 
-struct  Gossip__V1__ReportAck
+struct  Gossip__V1__StatusRequest
 {
   ProtobufCMessage base;
 };
-#define GOSSIP__V1__REPORT_ACK__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__report_ack__descriptor) \
+#define GOSSIP__V1__STATUS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__status_request__descriptor) \
      }
 
 
-/* Gossip__V1__TensorShape methods */
-void   gossip__v1__tensor_shape__init
-                     (Gossip__V1__TensorShape         *message);
-size_t gossip__v1__tensor_shape__get_packed_size
-                     (const Gossip__V1__TensorShape   *message);
-size_t gossip__v1__tensor_shape__pack
-                     (const Gossip__V1__TensorShape   *message,
+/*
+ * A peer's view of its own training (what `gossipfl train-status` prints).
+ */
+struct  Gossip__V1__TrainingStatus
+{
+  ProtobufCMessage base;
+  char *node_id;
+  char *run_id;
+  /*
+   * The last round this peer finished, and the epoch it is in.
+   */
+  uint64_t round;
+  double epoch;
+  /*
+   * Whether a committed entry admits this peer to training now.
+   */
+  protobuf_c_boolean training;
+  /*
+   * This round's partner; empty while resting or not training.
+   */
+  char *partner_id;
+  /*
+   * Test accuracy of its own model at the last evaluation (0 before the first), and when.
+   */
+  double test_accuracy;
+  uint64_t evaluated_round;
+  /*
+   * Bytes of model values sent so far, in MB (10^6 bytes).
+   */
+  double megabytes_sent;
+};
+#define GOSSIP__V1__TRAINING_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+/* Gossip__V1__ModelValues methods */
+void   gossip__v1__model_values__init
+                     (Gossip__V1__ModelValues         *message);
+size_t gossip__v1__model_values__get_packed_size
+                     (const Gossip__V1__ModelValues   *message);
+size_t gossip__v1__model_values__pack
+                     (const Gossip__V1__ModelValues   *message,
                       uint8_t             *out);
-size_t gossip__v1__tensor_shape__pack_to_buffer
-                     (const Gossip__V1__TensorShape   *message,
+size_t gossip__v1__model_values__pack_to_buffer
+                     (const Gossip__V1__ModelValues   *message,
                       ProtobufCBuffer     *buffer);
-Gossip__V1__TensorShape *
-       gossip__v1__tensor_shape__unpack
+Gossip__V1__ModelValues *
+       gossip__v1__model_values__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   gossip__v1__tensor_shape__free_unpacked
-                     (Gossip__V1__TensorShape *message,
+void   gossip__v1__model_values__free_unpacked
+                     (Gossip__V1__ModelValues *message,
                       ProtobufCAllocator *allocator);
-/* Gossip__V1__SparseModel methods */
-void   gossip__v1__sparse_model__init
-                     (Gossip__V1__SparseModel         *message);
-size_t gossip__v1__sparse_model__get_packed_size
-                     (const Gossip__V1__SparseModel   *message);
-size_t gossip__v1__sparse_model__pack
-                     (const Gossip__V1__SparseModel   *message,
+/* Gossip__V1__FetchModelRequest methods */
+void   gossip__v1__fetch_model_request__init
+                     (Gossip__V1__FetchModelRequest         *message);
+size_t gossip__v1__fetch_model_request__get_packed_size
+                     (const Gossip__V1__FetchModelRequest   *message);
+size_t gossip__v1__fetch_model_request__pack
+                     (const Gossip__V1__FetchModelRequest   *message,
                       uint8_t             *out);
-size_t gossip__v1__sparse_model__pack_to_buffer
-                     (const Gossip__V1__SparseModel   *message,
+size_t gossip__v1__fetch_model_request__pack_to_buffer
+                     (const Gossip__V1__FetchModelRequest   *message,
                       ProtobufCBuffer     *buffer);
-Gossip__V1__SparseModel *
-       gossip__v1__sparse_model__unpack
+Gossip__V1__FetchModelRequest *
+       gossip__v1__fetch_model_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   gossip__v1__sparse_model__free_unpacked
-                     (Gossip__V1__SparseModel *message,
+void   gossip__v1__fetch_model_request__free_unpacked
+                     (Gossip__V1__FetchModelRequest *message,
                       ProtobufCAllocator *allocator);
-/* Gossip__V1__ExchangeAck methods */
-void   gossip__v1__exchange_ack__init
-                     (Gossip__V1__ExchangeAck         *message);
-size_t gossip__v1__exchange_ack__get_packed_size
-                     (const Gossip__V1__ExchangeAck   *message);
-size_t gossip__v1__exchange_ack__pack
-                     (const Gossip__V1__ExchangeAck   *message,
+/* Gossip__V1__ModelChunk methods */
+void   gossip__v1__model_chunk__init
+                     (Gossip__V1__ModelChunk         *message);
+size_t gossip__v1__model_chunk__get_packed_size
+                     (const Gossip__V1__ModelChunk   *message);
+size_t gossip__v1__model_chunk__pack
+                     (const Gossip__V1__ModelChunk   *message,
                       uint8_t             *out);
-size_t gossip__v1__exchange_ack__pack_to_buffer
-                     (const Gossip__V1__ExchangeAck   *message,
+size_t gossip__v1__model_chunk__pack_to_buffer
+                     (const Gossip__V1__ModelChunk   *message,
                       ProtobufCBuffer     *buffer);
-Gossip__V1__ExchangeAck *
-       gossip__v1__exchange_ack__unpack
+Gossip__V1__ModelChunk *
+       gossip__v1__model_chunk__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   gossip__v1__exchange_ack__free_unpacked
-                     (Gossip__V1__ExchangeAck *message,
+void   gossip__v1__model_chunk__free_unpacked
+                     (Gossip__V1__ModelChunk *message,
                       ProtobufCAllocator *allocator);
-/* Gossip__V1__BandwidthProbe methods */
-void   gossip__v1__bandwidth_probe__init
-                     (Gossip__V1__BandwidthProbe         *message);
-size_t gossip__v1__bandwidth_probe__get_packed_size
-                     (const Gossip__V1__BandwidthProbe   *message);
-size_t gossip__v1__bandwidth_probe__pack
-                     (const Gossip__V1__BandwidthProbe   *message,
+/* Gossip__V1__ProbeRequest methods */
+void   gossip__v1__probe_request__init
+                     (Gossip__V1__ProbeRequest         *message);
+size_t gossip__v1__probe_request__get_packed_size
+                     (const Gossip__V1__ProbeRequest   *message);
+size_t gossip__v1__probe_request__pack
+                     (const Gossip__V1__ProbeRequest   *message,
                       uint8_t             *out);
-size_t gossip__v1__bandwidth_probe__pack_to_buffer
-                     (const Gossip__V1__BandwidthProbe   *message,
+size_t gossip__v1__probe_request__pack_to_buffer
+                     (const Gossip__V1__ProbeRequest   *message,
                       ProtobufCBuffer     *buffer);
-Gossip__V1__BandwidthProbe *
-       gossip__v1__bandwidth_probe__unpack
+Gossip__V1__ProbeRequest *
+       gossip__v1__probe_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   gossip__v1__bandwidth_probe__free_unpacked
-                     (Gossip__V1__BandwidthProbe *message,
+void   gossip__v1__probe_request__free_unpacked
+                     (Gossip__V1__ProbeRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__ProbeResponse methods */
+void   gossip__v1__probe_response__init
+                     (Gossip__V1__ProbeResponse         *message);
+size_t gossip__v1__probe_response__get_packed_size
+                     (const Gossip__V1__ProbeResponse   *message);
+size_t gossip__v1__probe_response__pack
+                     (const Gossip__V1__ProbeResponse   *message,
+                      uint8_t             *out);
+size_t gossip__v1__probe_response__pack_to_buffer
+                     (const Gossip__V1__ProbeResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__ProbeResponse *
+       gossip__v1__probe_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__probe_response__free_unpacked
+                     (Gossip__V1__ProbeResponse *message,
                       ProtobufCAllocator *allocator);
 /* Gossip__V1__BandwidthReport__MbpsToPeerEntry methods */
 void   gossip__v1__bandwidth_report__mbps_to_peer_entry__init
@@ -214,38 +345,60 @@ Gossip__V1__BandwidthReport *
 void   gossip__v1__bandwidth_report__free_unpacked
                      (Gossip__V1__BandwidthReport *message,
                       ProtobufCAllocator *allocator);
-/* Gossip__V1__ReportAck methods */
-void   gossip__v1__report_ack__init
-                     (Gossip__V1__ReportAck         *message);
-size_t gossip__v1__report_ack__get_packed_size
-                     (const Gossip__V1__ReportAck   *message);
-size_t gossip__v1__report_ack__pack
-                     (const Gossip__V1__ReportAck   *message,
+/* Gossip__V1__StatusRequest methods */
+void   gossip__v1__status_request__init
+                     (Gossip__V1__StatusRequest         *message);
+size_t gossip__v1__status_request__get_packed_size
+                     (const Gossip__V1__StatusRequest   *message);
+size_t gossip__v1__status_request__pack
+                     (const Gossip__V1__StatusRequest   *message,
                       uint8_t             *out);
-size_t gossip__v1__report_ack__pack_to_buffer
-                     (const Gossip__V1__ReportAck   *message,
+size_t gossip__v1__status_request__pack_to_buffer
+                     (const Gossip__V1__StatusRequest   *message,
                       ProtobufCBuffer     *buffer);
-Gossip__V1__ReportAck *
-       gossip__v1__report_ack__unpack
+Gossip__V1__StatusRequest *
+       gossip__v1__status_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   gossip__v1__report_ack__free_unpacked
-                     (Gossip__V1__ReportAck *message,
+void   gossip__v1__status_request__free_unpacked
+                     (Gossip__V1__StatusRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__TrainingStatus methods */
+void   gossip__v1__training_status__init
+                     (Gossip__V1__TrainingStatus         *message);
+size_t gossip__v1__training_status__get_packed_size
+                     (const Gossip__V1__TrainingStatus   *message);
+size_t gossip__v1__training_status__pack
+                     (const Gossip__V1__TrainingStatus   *message,
+                      uint8_t             *out);
+size_t gossip__v1__training_status__pack_to_buffer
+                     (const Gossip__V1__TrainingStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__TrainingStatus *
+       gossip__v1__training_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__training_status__free_unpacked
+                     (Gossip__V1__TrainingStatus *message,
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
-typedef void (*Gossip__V1__TensorShape_Closure)
-                 (const Gossip__V1__TensorShape *message,
+typedef void (*Gossip__V1__ModelValues_Closure)
+                 (const Gossip__V1__ModelValues *message,
                   void *closure_data);
-typedef void (*Gossip__V1__SparseModel_Closure)
-                 (const Gossip__V1__SparseModel *message,
+typedef void (*Gossip__V1__FetchModelRequest_Closure)
+                 (const Gossip__V1__FetchModelRequest *message,
                   void *closure_data);
-typedef void (*Gossip__V1__ExchangeAck_Closure)
-                 (const Gossip__V1__ExchangeAck *message,
+typedef void (*Gossip__V1__ModelChunk_Closure)
+                 (const Gossip__V1__ModelChunk *message,
                   void *closure_data);
-typedef void (*Gossip__V1__BandwidthProbe_Closure)
-                 (const Gossip__V1__BandwidthProbe *message,
+typedef void (*Gossip__V1__ProbeRequest_Closure)
+                 (const Gossip__V1__ProbeRequest *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__ProbeResponse_Closure)
+                 (const Gossip__V1__ProbeResponse *message,
                   void *closure_data);
 typedef void (*Gossip__V1__BandwidthReport__MbpsToPeerEntry_Closure)
                  (const Gossip__V1__BandwidthReport__MbpsToPeerEntry *message,
@@ -253,8 +406,11 @@ typedef void (*Gossip__V1__BandwidthReport__MbpsToPeerEntry_Closure)
 typedef void (*Gossip__V1__BandwidthReport_Closure)
                  (const Gossip__V1__BandwidthReport *message,
                   void *closure_data);
-typedef void (*Gossip__V1__ReportAck_Closure)
-                 (const Gossip__V1__ReportAck *message,
+typedef void (*Gossip__V1__StatusRequest_Closure)
+                 (const Gossip__V1__StatusRequest *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__TrainingStatus_Closure)
+                 (const Gossip__V1__TrainingStatus *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -263,18 +419,22 @@ typedef struct Gossip__V1__Gossip_Service Gossip__V1__Gossip_Service;
 struct Gossip__V1__Gossip_Service
 {
   ProtobufCService base;
-  void (*exchange_model)(Gossip__V1__Gossip_Service *service,
-                         const Gossip__V1__SparseModel *input,
-                         Gossip__V1__SparseModel_Closure closure,
-                         void *closure_data);
+  void (*exchange)(Gossip__V1__Gossip_Service *service,
+                   const Gossip__V1__ModelValues *input,
+                   Gossip__V1__ModelValues_Closure closure,
+                   void *closure_data);
+  void (*fetch_model)(Gossip__V1__Gossip_Service *service,
+                      const Gossip__V1__FetchModelRequest *input,
+                      Gossip__V1__ModelChunk_Closure closure,
+                      void *closure_data);
   void (*probe)(Gossip__V1__Gossip_Service *service,
-                const Gossip__V1__BandwidthProbe *input,
-                Gossip__V1__BandwidthProbe_Closure closure,
+                const Gossip__V1__ProbeRequest *input,
+                Gossip__V1__ProbeResponse_Closure closure,
                 void *closure_data);
-  void (*report_bandwidth)(Gossip__V1__Gossip_Service *service,
-                           const Gossip__V1__BandwidthReport *input,
-                           Gossip__V1__ReportAck_Closure closure,
-                           void *closure_data);
+  void (*status)(Gossip__V1__Gossip_Service *service,
+                 const Gossip__V1__StatusRequest *input,
+                 Gossip__V1__TrainingStatus_Closure closure,
+                 void *closure_data);
 };
 typedef void (*Gossip__V1__Gossip_ServiceDestroy)(Gossip__V1__Gossip_Service *);
 void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
@@ -283,31 +443,39 @@ void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
     { &gossip__v1__gossip__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define GOSSIP__V1__GOSSIP__INIT(function_prefix__) \
     { GOSSIP__V1__GOSSIP__BASE_INIT,\
-      function_prefix__ ## exchange_model,\
+      function_prefix__ ## exchange,\
+      function_prefix__ ## fetch_model,\
       function_prefix__ ## probe,\
-      function_prefix__ ## report_bandwidth  }
-void gossip__v1__gossip__exchange_model(ProtobufCService *service,
-                                        const Gossip__V1__SparseModel *input,
-                                        Gossip__V1__SparseModel_Closure closure,
-                                        void *closure_data);
+      function_prefix__ ## status  }
+void gossip__v1__gossip__exchange(ProtobufCService *service,
+                                  const Gossip__V1__ModelValues *input,
+                                  Gossip__V1__ModelValues_Closure closure,
+                                  void *closure_data);
+void gossip__v1__gossip__fetch_model(ProtobufCService *service,
+                                     const Gossip__V1__FetchModelRequest *input,
+                                     Gossip__V1__ModelChunk_Closure closure,
+                                     void *closure_data);
 void gossip__v1__gossip__probe(ProtobufCService *service,
-                               const Gossip__V1__BandwidthProbe *input,
-                               Gossip__V1__BandwidthProbe_Closure closure,
+                               const Gossip__V1__ProbeRequest *input,
+                               Gossip__V1__ProbeResponse_Closure closure,
                                void *closure_data);
-void gossip__v1__gossip__report_bandwidth(ProtobufCService *service,
-                                          const Gossip__V1__BandwidthReport *input,
-                                          Gossip__V1__ReportAck_Closure closure,
-                                          void *closure_data);
+void gossip__v1__gossip__status(ProtobufCService *service,
+                                const Gossip__V1__StatusRequest *input,
+                                Gossip__V1__TrainingStatus_Closure closure,
+                                void *closure_data);
 
 /* --- descriptors --- */
 
-extern const ProtobufCMessageDescriptor gossip__v1__tensor_shape__descriptor;
-extern const ProtobufCMessageDescriptor gossip__v1__sparse_model__descriptor;
-extern const ProtobufCMessageDescriptor gossip__v1__exchange_ack__descriptor;
-extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_probe__descriptor;
+extern const ProtobufCEnumDescriptor    gossip__v1__value_encoding__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__model_values__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__fetch_model_request__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__model_chunk__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__probe_request__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__probe_response__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__mbps_to_peer_entry__descriptor;
-extern const ProtobufCMessageDescriptor gossip__v1__report_ack__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor;
 extern const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor;
 
 PROTOBUF_C__END_DECLS

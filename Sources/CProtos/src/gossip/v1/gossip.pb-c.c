@@ -7,184 +7,229 @@
 #endif
 
 #include "gossip/v1/gossip.pb-c.h"
-void   gossip__v1__tensor_shape__init
-                     (Gossip__V1__TensorShape         *message)
+void   gossip__v1__model_values__init
+                     (Gossip__V1__ModelValues         *message)
 {
-  static const Gossip__V1__TensorShape init_value = GOSSIP__V1__TENSOR_SHAPE__INIT;
+  static const Gossip__V1__ModelValues init_value = GOSSIP__V1__MODEL_VALUES__INIT;
   *message = init_value;
 }
-size_t gossip__v1__tensor_shape__get_packed_size
-                     (const Gossip__V1__TensorShape *message)
+size_t gossip__v1__model_values__get_packed_size
+                     (const Gossip__V1__ModelValues *message)
 {
-  assert(message->base.descriptor == &gossip__v1__tensor_shape__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_values__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t gossip__v1__tensor_shape__pack
-                     (const Gossip__V1__TensorShape *message,
+size_t gossip__v1__model_values__pack
+                     (const Gossip__V1__ModelValues *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &gossip__v1__tensor_shape__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_values__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t gossip__v1__tensor_shape__pack_to_buffer
-                     (const Gossip__V1__TensorShape *message,
+size_t gossip__v1__model_values__pack_to_buffer
+                     (const Gossip__V1__ModelValues *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &gossip__v1__tensor_shape__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_values__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Gossip__V1__TensorShape *
-       gossip__v1__tensor_shape__unpack
+Gossip__V1__ModelValues *
+       gossip__v1__model_values__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Gossip__V1__TensorShape *)
-     protobuf_c_message_unpack (&gossip__v1__tensor_shape__descriptor,
+  return (Gossip__V1__ModelValues *)
+     protobuf_c_message_unpack (&gossip__v1__model_values__descriptor,
                                 allocator, len, data);
 }
-void   gossip__v1__tensor_shape__free_unpacked
-                     (Gossip__V1__TensorShape *message,
+void   gossip__v1__model_values__free_unpacked
+                     (Gossip__V1__ModelValues *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &gossip__v1__tensor_shape__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_values__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   gossip__v1__sparse_model__init
-                     (Gossip__V1__SparseModel         *message)
+void   gossip__v1__fetch_model_request__init
+                     (Gossip__V1__FetchModelRequest         *message)
 {
-  static const Gossip__V1__SparseModel init_value = GOSSIP__V1__SPARSE_MODEL__INIT;
+  static const Gossip__V1__FetchModelRequest init_value = GOSSIP__V1__FETCH_MODEL_REQUEST__INIT;
   *message = init_value;
 }
-size_t gossip__v1__sparse_model__get_packed_size
-                     (const Gossip__V1__SparseModel *message)
+size_t gossip__v1__fetch_model_request__get_packed_size
+                     (const Gossip__V1__FetchModelRequest *message)
 {
-  assert(message->base.descriptor == &gossip__v1__sparse_model__descriptor);
+  assert(message->base.descriptor == &gossip__v1__fetch_model_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t gossip__v1__sparse_model__pack
-                     (const Gossip__V1__SparseModel *message,
+size_t gossip__v1__fetch_model_request__pack
+                     (const Gossip__V1__FetchModelRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &gossip__v1__sparse_model__descriptor);
+  assert(message->base.descriptor == &gossip__v1__fetch_model_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t gossip__v1__sparse_model__pack_to_buffer
-                     (const Gossip__V1__SparseModel *message,
+size_t gossip__v1__fetch_model_request__pack_to_buffer
+                     (const Gossip__V1__FetchModelRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &gossip__v1__sparse_model__descriptor);
+  assert(message->base.descriptor == &gossip__v1__fetch_model_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Gossip__V1__SparseModel *
-       gossip__v1__sparse_model__unpack
+Gossip__V1__FetchModelRequest *
+       gossip__v1__fetch_model_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Gossip__V1__SparseModel *)
-     protobuf_c_message_unpack (&gossip__v1__sparse_model__descriptor,
+  return (Gossip__V1__FetchModelRequest *)
+     protobuf_c_message_unpack (&gossip__v1__fetch_model_request__descriptor,
                                 allocator, len, data);
 }
-void   gossip__v1__sparse_model__free_unpacked
-                     (Gossip__V1__SparseModel *message,
+void   gossip__v1__fetch_model_request__free_unpacked
+                     (Gossip__V1__FetchModelRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &gossip__v1__sparse_model__descriptor);
+  assert(message->base.descriptor == &gossip__v1__fetch_model_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   gossip__v1__exchange_ack__init
-                     (Gossip__V1__ExchangeAck         *message)
+void   gossip__v1__model_chunk__init
+                     (Gossip__V1__ModelChunk         *message)
 {
-  static const Gossip__V1__ExchangeAck init_value = GOSSIP__V1__EXCHANGE_ACK__INIT;
+  static const Gossip__V1__ModelChunk init_value = GOSSIP__V1__MODEL_CHUNK__INIT;
   *message = init_value;
 }
-size_t gossip__v1__exchange_ack__get_packed_size
-                     (const Gossip__V1__ExchangeAck *message)
+size_t gossip__v1__model_chunk__get_packed_size
+                     (const Gossip__V1__ModelChunk *message)
 {
-  assert(message->base.descriptor == &gossip__v1__exchange_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_chunk__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t gossip__v1__exchange_ack__pack
-                     (const Gossip__V1__ExchangeAck *message,
+size_t gossip__v1__model_chunk__pack
+                     (const Gossip__V1__ModelChunk *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &gossip__v1__exchange_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_chunk__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t gossip__v1__exchange_ack__pack_to_buffer
-                     (const Gossip__V1__ExchangeAck *message,
+size_t gossip__v1__model_chunk__pack_to_buffer
+                     (const Gossip__V1__ModelChunk *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &gossip__v1__exchange_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_chunk__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Gossip__V1__ExchangeAck *
-       gossip__v1__exchange_ack__unpack
+Gossip__V1__ModelChunk *
+       gossip__v1__model_chunk__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Gossip__V1__ExchangeAck *)
-     protobuf_c_message_unpack (&gossip__v1__exchange_ack__descriptor,
+  return (Gossip__V1__ModelChunk *)
+     protobuf_c_message_unpack (&gossip__v1__model_chunk__descriptor,
                                 allocator, len, data);
 }
-void   gossip__v1__exchange_ack__free_unpacked
-                     (Gossip__V1__ExchangeAck *message,
+void   gossip__v1__model_chunk__free_unpacked
+                     (Gossip__V1__ModelChunk *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &gossip__v1__exchange_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__model_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   gossip__v1__bandwidth_probe__init
-                     (Gossip__V1__BandwidthProbe         *message)
+void   gossip__v1__probe_request__init
+                     (Gossip__V1__ProbeRequest         *message)
 {
-  static const Gossip__V1__BandwidthProbe init_value = GOSSIP__V1__BANDWIDTH_PROBE__INIT;
+  static const Gossip__V1__ProbeRequest init_value = GOSSIP__V1__PROBE_REQUEST__INIT;
   *message = init_value;
 }
-size_t gossip__v1__bandwidth_probe__get_packed_size
-                     (const Gossip__V1__BandwidthProbe *message)
+size_t gossip__v1__probe_request__get_packed_size
+                     (const Gossip__V1__ProbeRequest *message)
 {
-  assert(message->base.descriptor == &gossip__v1__bandwidth_probe__descriptor);
+  assert(message->base.descriptor == &gossip__v1__probe_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t gossip__v1__bandwidth_probe__pack
-                     (const Gossip__V1__BandwidthProbe *message,
+size_t gossip__v1__probe_request__pack
+                     (const Gossip__V1__ProbeRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &gossip__v1__bandwidth_probe__descriptor);
+  assert(message->base.descriptor == &gossip__v1__probe_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t gossip__v1__bandwidth_probe__pack_to_buffer
-                     (const Gossip__V1__BandwidthProbe *message,
+size_t gossip__v1__probe_request__pack_to_buffer
+                     (const Gossip__V1__ProbeRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &gossip__v1__bandwidth_probe__descriptor);
+  assert(message->base.descriptor == &gossip__v1__probe_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Gossip__V1__BandwidthProbe *
-       gossip__v1__bandwidth_probe__unpack
+Gossip__V1__ProbeRequest *
+       gossip__v1__probe_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Gossip__V1__BandwidthProbe *)
-     protobuf_c_message_unpack (&gossip__v1__bandwidth_probe__descriptor,
+  return (Gossip__V1__ProbeRequest *)
+     protobuf_c_message_unpack (&gossip__v1__probe_request__descriptor,
                                 allocator, len, data);
 }
-void   gossip__v1__bandwidth_probe__free_unpacked
-                     (Gossip__V1__BandwidthProbe *message,
+void   gossip__v1__probe_request__free_unpacked
+                     (Gossip__V1__ProbeRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &gossip__v1__bandwidth_probe__descriptor);
+  assert(message->base.descriptor == &gossip__v1__probe_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__probe_response__init
+                     (Gossip__V1__ProbeResponse         *message)
+{
+  static const Gossip__V1__ProbeResponse init_value = GOSSIP__V1__PROBE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__probe_response__get_packed_size
+                     (const Gossip__V1__ProbeResponse *message)
+{
+  assert(message->base.descriptor == &gossip__v1__probe_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__probe_response__pack
+                     (const Gossip__V1__ProbeResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__probe_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__probe_response__pack_to_buffer
+                     (const Gossip__V1__ProbeResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__probe_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__ProbeResponse *
+       gossip__v1__probe_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__ProbeResponse *)
+     protobuf_c_message_unpack (&gossip__v1__probe_response__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__probe_response__free_unpacked
+                     (Gossip__V1__ProbeResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__probe_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   gossip__v1__bandwidth_report__mbps_to_peer_entry__init
@@ -238,111 +283,117 @@ void   gossip__v1__bandwidth_report__free_unpacked
   assert(message->base.descriptor == &gossip__v1__bandwidth_report__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   gossip__v1__report_ack__init
-                     (Gossip__V1__ReportAck         *message)
+void   gossip__v1__status_request__init
+                     (Gossip__V1__StatusRequest         *message)
 {
-  static const Gossip__V1__ReportAck init_value = GOSSIP__V1__REPORT_ACK__INIT;
+  static const Gossip__V1__StatusRequest init_value = GOSSIP__V1__STATUS_REQUEST__INIT;
   *message = init_value;
 }
-size_t gossip__v1__report_ack__get_packed_size
-                     (const Gossip__V1__ReportAck *message)
+size_t gossip__v1__status_request__get_packed_size
+                     (const Gossip__V1__StatusRequest *message)
 {
-  assert(message->base.descriptor == &gossip__v1__report_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__status_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t gossip__v1__report_ack__pack
-                     (const Gossip__V1__ReportAck *message,
+size_t gossip__v1__status_request__pack
+                     (const Gossip__V1__StatusRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &gossip__v1__report_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__status_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t gossip__v1__report_ack__pack_to_buffer
-                     (const Gossip__V1__ReportAck *message,
+size_t gossip__v1__status_request__pack_to_buffer
+                     (const Gossip__V1__StatusRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &gossip__v1__report_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__status_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Gossip__V1__ReportAck *
-       gossip__v1__report_ack__unpack
+Gossip__V1__StatusRequest *
+       gossip__v1__status_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Gossip__V1__ReportAck *)
-     protobuf_c_message_unpack (&gossip__v1__report_ack__descriptor,
+  return (Gossip__V1__StatusRequest *)
+     protobuf_c_message_unpack (&gossip__v1__status_request__descriptor,
                                 allocator, len, data);
 }
-void   gossip__v1__report_ack__free_unpacked
-                     (Gossip__V1__ReportAck *message,
+void   gossip__v1__status_request__free_unpacked
+                     (Gossip__V1__StatusRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &gossip__v1__report_ack__descriptor);
+  assert(message->base.descriptor == &gossip__v1__status_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor gossip__v1__tensor_shape__field_descriptors[2] =
+void   gossip__v1__training_status__init
+                     (Gossip__V1__TrainingStatus         *message)
+{
+  static const Gossip__V1__TrainingStatus init_value = GOSSIP__V1__TRAINING_STATUS__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__training_status__get_packed_size
+                     (const Gossip__V1__TrainingStatus *message)
+{
+  assert(message->base.descriptor == &gossip__v1__training_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__training_status__pack
+                     (const Gossip__V1__TrainingStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__training_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__training_status__pack_to_buffer
+                     (const Gossip__V1__TrainingStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__training_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__TrainingStatus *
+       gossip__v1__training_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__TrainingStatus *)
+     protobuf_c_message_unpack (&gossip__v1__training_status__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__training_status__free_unpacked
+                     (Gossip__V1__TrainingStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__training_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor gossip__v1__model_values__field_descriptors[7] =
 {
   {
-    "name",
+    "run_id",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__TensorShape, name),
+    offsetof(Gossip__V1__ModelValues, run_id),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "dims",
-    2,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Gossip__V1__TensorShape, n_dims),
-    offsetof(Gossip__V1__TensorShape, dims),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned gossip__v1__tensor_shape__field_indices_by_name[] = {
-  1,   /* field[1] = dims */
-  0,   /* field[0] = name */
-};
-static const ProtobufCIntRange gossip__v1__tensor_shape__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 2 }
-};
-const ProtobufCMessageDescriptor gossip__v1__tensor_shape__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "gossip.v1.TensorShape",
-  "TensorShape",
-  "Gossip__V1__TensorShape",
-  "gossip.v1",
-  sizeof(Gossip__V1__TensorShape),
-  2,
-  gossip__v1__tensor_shape__field_descriptors,
-  gossip__v1__tensor_shape__field_indices_by_name,
-  1,  gossip__v1__tensor_shape__number_ranges,
-  (ProtobufCMessageInit) gossip__v1__tensor_shape__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor gossip__v1__sparse_model__field_descriptors[6] =
-{
-  {
     "round",
-    1,
+    2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__SparseModel, round),
+    offsetof(Gossip__V1__ModelValues, round),
     NULL,
     NULL,
     0,             /* flags */
@@ -350,36 +401,24 @@ static const ProtobufCFieldDescriptor gossip__v1__sparse_model__field_descriptor
   },
   {
     "sender_id",
-    2,
+    3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__SparseModel, sender_id),
+    offsetof(Gossip__V1__ModelValues, sender_id),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "mask_seed",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Gossip__V1__SparseModel, mask_seed),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "total_length",
+    "encoding",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
+    PROTOBUF_C_TYPE_ENUM,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__SparseModel, total_length),
-    NULL,
+    offsetof(Gossip__V1__ModelValues, encoding),
+    &gossip__v1__value_encoding__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -387,108 +426,250 @@ static const ProtobufCFieldDescriptor gossip__v1__sparse_model__field_descriptor
   {
     "values",
     5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelValues, values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scales",
+    6,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_FLOAT,
-    offsetof(Gossip__V1__SparseModel, n_values),
-    offsetof(Gossip__V1__SparseModel, values),
+    offsetof(Gossip__V1__ModelValues, n_scales),
+    offsetof(Gossip__V1__ModelValues, scales),
     NULL,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "shapes",
-    6,
+    "block_lengths",
+    7,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Gossip__V1__SparseModel, n_shapes),
-    offsetof(Gossip__V1__SparseModel, shapes),
-    &gossip__v1__tensor_shape__descriptor,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Gossip__V1__ModelValues, n_block_lengths),
+    offsetof(Gossip__V1__ModelValues, block_lengths),
     NULL,
-    0,             /* flags */
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned gossip__v1__sparse_model__field_indices_by_name[] = {
-  2,   /* field[2] = mask_seed */
-  0,   /* field[0] = round */
-  1,   /* field[1] = sender_id */
-  5,   /* field[5] = shapes */
-  3,   /* field[3] = total_length */
+static const unsigned gossip__v1__model_values__field_indices_by_name[] = {
+  6,   /* field[6] = block_lengths */
+  3,   /* field[3] = encoding */
+  1,   /* field[1] = round */
+  0,   /* field[0] = run_id */
+  5,   /* field[5] = scales */
+  2,   /* field[2] = sender_id */
   4,   /* field[4] = values */
 };
-static const ProtobufCIntRange gossip__v1__sparse_model__number_ranges[1 + 1] =
+static const ProtobufCIntRange gossip__v1__model_values__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
-const ProtobufCMessageDescriptor gossip__v1__sparse_model__descriptor =
+const ProtobufCMessageDescriptor gossip__v1__model_values__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "gossip.v1.SparseModel",
-  "SparseModel",
-  "Gossip__V1__SparseModel",
+  "gossip.v1.ModelValues",
+  "ModelValues",
+  "Gossip__V1__ModelValues",
   "gossip.v1",
-  sizeof(Gossip__V1__SparseModel),
-  6,
-  gossip__v1__sparse_model__field_descriptors,
-  gossip__v1__sparse_model__field_indices_by_name,
-  1,  gossip__v1__sparse_model__number_ranges,
-  (ProtobufCMessageInit) gossip__v1__sparse_model__init,
+  sizeof(Gossip__V1__ModelValues),
+  7,
+  gossip__v1__model_values__field_descriptors,
+  gossip__v1__model_values__field_indices_by_name,
+  1,  gossip__v1__model_values__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__model_values__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__exchange_ack__field_descriptors[2] =
+static const ProtobufCFieldDescriptor gossip__v1__fetch_model_request__field_descriptors[3] =
 {
   {
-    "round",
+    "run_id",
     1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Gossip__V1__ExchangeAck, round),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "receiver_id",
-    2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__ExchangeAck, receiver_id),
+    offsetof(Gossip__V1__FetchModelRequest, run_id),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "requester_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__FetchModelRequest, requester_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunk_values",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__FetchModelRequest, chunk_values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
-static const unsigned gossip__v1__exchange_ack__field_indices_by_name[] = {
-  1,   /* field[1] = receiver_id */
-  0,   /* field[0] = round */
+static const unsigned gossip__v1__fetch_model_request__field_indices_by_name[] = {
+  2,   /* field[2] = chunk_values */
+  1,   /* field[1] = requester_id */
+  0,   /* field[0] = run_id */
 };
-static const ProtobufCIntRange gossip__v1__exchange_ack__number_ranges[1 + 1] =
+static const ProtobufCIntRange gossip__v1__fetch_model_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
-const ProtobufCMessageDescriptor gossip__v1__exchange_ack__descriptor =
+const ProtobufCMessageDescriptor gossip__v1__fetch_model_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "gossip.v1.ExchangeAck",
-  "ExchangeAck",
-  "Gossip__V1__ExchangeAck",
+  "gossip.v1.FetchModelRequest",
+  "FetchModelRequest",
+  "Gossip__V1__FetchModelRequest",
   "gossip.v1",
-  sizeof(Gossip__V1__ExchangeAck),
-  2,
-  gossip__v1__exchange_ack__field_descriptors,
-  gossip__v1__exchange_ack__field_indices_by_name,
-  1,  gossip__v1__exchange_ack__number_ranges,
-  (ProtobufCMessageInit) gossip__v1__exchange_ack__init,
+  sizeof(Gossip__V1__FetchModelRequest),
+  3,
+  gossip__v1__fetch_model_request__field_descriptors,
+  gossip__v1__fetch_model_request__field_indices_by_name,
+  1,  gossip__v1__fetch_model_request__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__fetch_model_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__bandwidth_probe__field_descriptors[2] =
+static const ProtobufCFieldDescriptor gossip__v1__model_chunk__field_descriptors[7] =
+{
+  {
+    "run_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "architecture",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, architecture),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_values",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, total_values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crc32c",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ModelChunk, crc32c),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__model_chunk__field_indices_by_name[] = {
+  2,   /* field[2] = architecture */
+  6,   /* field[6] = crc32c */
+  4,   /* field[4] = offset */
+  1,   /* field[1] = round */
+  0,   /* field[0] = run_id */
+  3,   /* field[3] = total_values */
+  5,   /* field[5] = values */
+};
+static const ProtobufCIntRange gossip__v1__model_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor gossip__v1__model_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.ModelChunk",
+  "ModelChunk",
+  "Gossip__V1__ModelChunk",
+  "gossip.v1",
+  sizeof(Gossip__V1__ModelChunk),
+  7,
+  gossip__v1__model_chunk__field_descriptors,
+  gossip__v1__model_chunk__field_indices_by_name,
+  1,  gossip__v1__model_chunk__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__model_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__probe_request__field_descriptors[3] =
 {
   {
     "sender_id",
@@ -496,47 +677,98 @@ static const ProtobufCFieldDescriptor gossip__v1__bandwidth_probe__field_descrip
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__BandwidthProbe, sender_id),
+    offsetof(Gossip__V1__ProbeRequest, sender_id),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "padding",
+    "payload",
     2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
-    offsetof(Gossip__V1__BandwidthProbe, padding),
+    offsetof(Gossip__V1__ProbeRequest, payload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reply_bytes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ProbeRequest, reply_bytes),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned gossip__v1__bandwidth_probe__field_indices_by_name[] = {
-  1,   /* field[1] = padding */
+static const unsigned gossip__v1__probe_request__field_indices_by_name[] = {
+  1,   /* field[1] = payload */
+  2,   /* field[2] = reply_bytes */
   0,   /* field[0] = sender_id */
 };
-static const ProtobufCIntRange gossip__v1__bandwidth_probe__number_ranges[1 + 1] =
+static const ProtobufCIntRange gossip__v1__probe_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
-const ProtobufCMessageDescriptor gossip__v1__bandwidth_probe__descriptor =
+const ProtobufCMessageDescriptor gossip__v1__probe_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "gossip.v1.BandwidthProbe",
-  "BandwidthProbe",
-  "Gossip__V1__BandwidthProbe",
+  "gossip.v1.ProbeRequest",
+  "ProbeRequest",
+  "Gossip__V1__ProbeRequest",
   "gossip.v1",
-  sizeof(Gossip__V1__BandwidthProbe),
-  2,
-  gossip__v1__bandwidth_probe__field_descriptors,
-  gossip__v1__bandwidth_probe__field_indices_by_name,
-  1,  gossip__v1__bandwidth_probe__number_ranges,
-  (ProtobufCMessageInit) gossip__v1__bandwidth_probe__init,
+  sizeof(Gossip__V1__ProbeRequest),
+  3,
+  gossip__v1__probe_request__field_descriptors,
+  gossip__v1__probe_request__field_indices_by_name,
+  1,  gossip__v1__probe_request__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__probe_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__probe_response__field_descriptors[1] =
+{
+  {
+    "payload",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ProbeResponse, payload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__probe_response__field_indices_by_name[] = {
+  0,   /* field[0] = payload */
+};
+static const ProtobufCIntRange gossip__v1__probe_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor gossip__v1__probe_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.ProbeResponse",
+  "ProbeResponse",
+  "Gossip__V1__ProbeResponse",
+  "gossip.v1",
+  sizeof(Gossip__V1__ProbeResponse),
+  1,
+  gossip__v1__probe_response__field_descriptors,
+  gossip__v1__probe_response__field_indices_by_name,
+  1,  gossip__v1__probe_response__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__probe_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor gossip__v1__bandwidth_report__mbps_to_peer_entry__field_descriptors[2] =
@@ -641,34 +873,208 @@ const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__descriptor =
   (ProtobufCMessageInit) gossip__v1__bandwidth_report__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define gossip__v1__report_ack__field_descriptors NULL
-#define gossip__v1__report_ack__field_indices_by_name NULL
-#define gossip__v1__report_ack__number_ranges NULL
-const ProtobufCMessageDescriptor gossip__v1__report_ack__descriptor =
+#define gossip__v1__status_request__field_descriptors NULL
+#define gossip__v1__status_request__field_indices_by_name NULL
+#define gossip__v1__status_request__number_ranges NULL
+const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "gossip.v1.ReportAck",
-  "ReportAck",
-  "Gossip__V1__ReportAck",
+  "gossip.v1.StatusRequest",
+  "StatusRequest",
+  "Gossip__V1__StatusRequest",
   "gossip.v1",
-  sizeof(Gossip__V1__ReportAck),
+  sizeof(Gossip__V1__StatusRequest),
   0,
-  gossip__v1__report_ack__field_descriptors,
-  gossip__v1__report_ack__field_indices_by_name,
-  0,  gossip__v1__report_ack__number_ranges,
-  (ProtobufCMessageInit) gossip__v1__report_ack__init,
+  gossip__v1__status_request__field_descriptors,
+  gossip__v1__status_request__field_indices_by_name,
+  0,  gossip__v1__status_request__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor gossip__v1__gossip__method_descriptors[3] =
+static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descriptors[9] =
 {
-  { "ExchangeModel", &gossip__v1__sparse_model__descriptor, &gossip__v1__sparse_model__descriptor },
-  { "Probe", &gossip__v1__bandwidth_probe__descriptor, &gossip__v1__bandwidth_probe__descriptor },
-  { "ReportBandwidth", &gossip__v1__bandwidth_report__descriptor, &gossip__v1__report_ack__descriptor },
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, node_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "epoch",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, training),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partner_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, partner_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "test_accuracy",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, test_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "evaluated_round",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, evaluated_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "megabytes_sent",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, megabytes_sent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__training_status__field_indices_by_name[] = {
+  3,   /* field[3] = epoch */
+  7,   /* field[7] = evaluated_round */
+  8,   /* field[8] = megabytes_sent */
+  0,   /* field[0] = node_id */
+  5,   /* field[5] = partner_id */
+  2,   /* field[2] = round */
+  1,   /* field[1] = run_id */
+  6,   /* field[6] = test_accuracy */
+  4,   /* field[4] = training */
+};
+static const ProtobufCIntRange gossip__v1__training_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.TrainingStatus",
+  "TrainingStatus",
+  "Gossip__V1__TrainingStatus",
+  "gossip.v1",
+  sizeof(Gossip__V1__TrainingStatus),
+  9,
+  gossip__v1__training_status__field_descriptors,
+  gossip__v1__training_status__field_indices_by_name,
+  1,  gossip__v1__training_status__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__training_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue gossip__v1__value_encoding__enum_values_by_number[3] =
+{
+  { "VALUE_ENCODING_UNSPECIFIED", "GOSSIP__V1__VALUE_ENCODING__VALUE_ENCODING_UNSPECIFIED", 0 },
+  { "FLOAT32_LE", "GOSSIP__V1__VALUE_ENCODING__FLOAT32_LE", 1 },
+  { "FLOAT16_LE_SCALED", "GOSSIP__V1__VALUE_ENCODING__FLOAT16_LE_SCALED", 2 },
+};
+static const ProtobufCIntRange gossip__v1__value_encoding__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex gossip__v1__value_encoding__enum_values_by_name[3] =
+{
+  { "FLOAT16_LE_SCALED", 2 },
+  { "FLOAT32_LE", 1 },
+  { "VALUE_ENCODING_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor gossip__v1__value_encoding__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "gossip.v1.ValueEncoding",
+  "ValueEncoding",
+  "Gossip__V1__ValueEncoding",
+  "gossip.v1",
+  3,
+  gossip__v1__value_encoding__enum_values_by_number,
+  3,
+  gossip__v1__value_encoding__enum_values_by_name,
+  1,
+  gossip__v1__value_encoding__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor gossip__v1__gossip__method_descriptors[4] =
+{
+  { "Exchange", &gossip__v1__model_values__descriptor, &gossip__v1__model_values__descriptor },
+  { "FetchModel", &gossip__v1__fetch_model_request__descriptor, &gossip__v1__model_chunk__descriptor },
+  { "Probe", &gossip__v1__probe_request__descriptor, &gossip__v1__probe_response__descriptor },
+  { "Status", &gossip__v1__status_request__descriptor, &gossip__v1__training_status__descriptor },
 };
 const unsigned gossip__v1__gossip__method_indices_by_name[] = {
-  0,        /* ExchangeModel */
-  1,        /* Probe */
-  2         /* ReportBandwidth */
+  0,        /* Exchange */
+  1,        /* FetchModel */
+  2,        /* Probe */
+  3         /* Status */
 };
 const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor =
 {
@@ -677,33 +1083,41 @@ const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor =
   "Gossip",
   "Gossip__V1__Gossip",
   "gossip.v1",
-  3,
+  4,
   gossip__v1__gossip__method_descriptors,
   gossip__v1__gossip__method_indices_by_name
 };
-void gossip__v1__gossip__exchange_model(ProtobufCService *service,
-                                        const Gossip__V1__SparseModel *input,
-                                        Gossip__V1__SparseModel_Closure closure,
-                                        void *closure_data)
+void gossip__v1__gossip__exchange(ProtobufCService *service,
+                                  const Gossip__V1__ModelValues *input,
+                                  Gossip__V1__ModelValues_Closure closure,
+                                  void *closure_data)
 {
   assert(service->descriptor == &gossip__v1__gossip__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void gossip__v1__gossip__probe(ProtobufCService *service,
-                               const Gossip__V1__BandwidthProbe *input,
-                               Gossip__V1__BandwidthProbe_Closure closure,
-                               void *closure_data)
+void gossip__v1__gossip__fetch_model(ProtobufCService *service,
+                                     const Gossip__V1__FetchModelRequest *input,
+                                     Gossip__V1__ModelChunk_Closure closure,
+                                     void *closure_data)
 {
   assert(service->descriptor == &gossip__v1__gossip__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void gossip__v1__gossip__report_bandwidth(ProtobufCService *service,
-                                          const Gossip__V1__BandwidthReport *input,
-                                          Gossip__V1__ReportAck_Closure closure,
-                                          void *closure_data)
+void gossip__v1__gossip__probe(ProtobufCService *service,
+                               const Gossip__V1__ProbeRequest *input,
+                               Gossip__V1__ProbeResponse_Closure closure,
+                               void *closure_data)
 {
   assert(service->descriptor == &gossip__v1__gossip__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void gossip__v1__gossip__status(ProtobufCService *service,
+                                const Gossip__V1__StatusRequest *input,
+                                Gossip__V1__TrainingStatus_Closure closure,
+                                void *closure_data)
+{
+  assert(service->descriptor == &gossip__v1__gossip__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
                                Gossip__V1__Gossip_ServiceDestroy destroy)
