@@ -43,6 +43,7 @@ public enum MaskedExchangeError: Error, Hashable, CustomStringConvertible {
     case nonFiniteValue(position: Int, index: Int32)
     case indexOutOfRange(position: Int, index: Int32, parameterCount: Int)
     case indicesNotIncreasing(position: Int)
+    case byteCountNotAMultipleOfFour(Int)
 
     public var description: String {
         switch self {
@@ -52,6 +53,8 @@ public enum MaskedExchangeError: Error, Hashable, CustomStringConvertible {
             "partner value \(position) (parameter \(index)) is not finite"
         case .indexOutOfRange(let position, let index, let count):
             "mask index \(position) is \(index), outside the \(count) parameters"
+        case .byteCountNotAMultipleOfFour(let count):
+            "partner sent \(count) bytes of float32 values, not a multiple of 4"
         case .indicesNotIncreasing(let position):
             "mask index \(position) does not increase: a mask is sorted and has no repeats"
         }

@@ -71,3 +71,37 @@ import Testing
         #expect(MaskedExchangeError.valueCountMismatch(expected: 2, received: 3).description == "partner sent 3 values for a mask of 2")
     }
 }
+
+/// The wire-bytes path gives exactly what the array path gives, and refuses what it refuses.
+@Suite struct MaskedWireValuesTests {
+    @Test func bytesRoundTripAndMergeLikeArrays() throws {
+        let mask = try RandomKMask(layout: MaskLayout(tensorSizes: [500, 300]), keepFraction: 0.05)
+        let indices = mask.indices(seed: 2, round: 5)
+        let a = (0..<800).map { Float($0) * 0.25 - 7 }, b = (0..<800).map { Float(800 - $0) / 3 }
+        let bytes = try MaskedExchange.gatherBytes(from: b, at: indices)
+        #expect(bytes.count == indices.count * 4)
+        // Little-endian binary32, as NumPy's frombuffer(values, "<f4") reads it.
+        let first = b[Int(indices[0])].bitPattern
+        #expect(Array(bytes[0..<4]) == [UInt8(first & 0xFF), UInt8(first >> 8 & 0xFF), UInt8(first >> 16 & 0xFF), UInt8(first >> 24)])
+        var viaArray = a, viaBytes = a
+        try MaskedExchange.mergeAverage(params: &viaArray, indices: indices, partnerValues: try MaskedExchange.gather(from: b, at: indices))
+        try bytes.withUnsafeBytes { try MaskedExchange.mergeAverage(params: &viaBytes, indices: indices, partnerBytes: $0) }
+        #expect(viaArray == viaBytes)
+    }
+
+    @Test func badBytesChangeNothing() throws {
+        let params: [Float] = [1, 2, 3, 4]
+        var copy = params
+        let nan = Float.nan.bitPattern
+        let cases: [([UInt8], MaskedExchangeError)] = [
+            ([0, 0, 128], .byteCountNotAMultipleOfFour(3)),
+            ([0, 0, 128, 63], .valueCountMismatch(expected: 2, received: 1)),
+            ([0, 0, 128, 63, UInt8(nan & 0xFF), UInt8(nan >> 8 & 0xFF), UInt8(nan >> 16 & 0xFF), UInt8(nan >> 24)],
+             .nonFiniteValue(position: 1, index: 3)),
+        ]
+        for (bytes, error) in cases {
+            #expect(throws: error) { try bytes.withUnsafeBytes { try MaskedExchange.mergeAverage(params: &copy, indices: [0, 3], partnerBytes: $0) } }
+            #expect(copy == params)
+        }
+    }
+}
