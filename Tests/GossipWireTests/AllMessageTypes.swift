@@ -78,4 +78,10 @@ let allMessageDefaults: [any WireMessage] = [
     GossipV1.BandwidthReport(),
     GossipV1.StatusRequest(),
     GossipV1.TrainingStatus(),
+    GossipV1.TrainingConfig(),
+    GossipV1.Admission(),
+    GossipV1.Retirement(),
+    GossipV1.BandwidthMatrix(),
+    GossipV1.ProgressReport(),
+    GossipV1.TrainingCommand(),
 ]

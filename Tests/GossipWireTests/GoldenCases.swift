@@ -304,6 +304,28 @@ private let raftCases: [GoldenCase] = [
             role: "follower", lastIndex: 120, leaderAddress: "10.0.0.1:7000", snapshotIndex: 64)),
 ]
 
+private let trainingConfig: GossipV1.TrainingConfig = {
+    var config = GossipV1.TrainingConfig()
+    config.runId = "run-7"
+    config.model = "mlp"
+    config.dataset = "fashion-mnist"
+    config.partition = "dirichlet:0.5"
+    config.slots = 8
+    config.seed = .max
+    config.algorithm = "saps"
+    config.keepFraction = 0.01
+    config.learningRate = 0.05
+    config.learningRateDecay = 0.992
+    config.momentum = 0.9
+    config.weightDecay = 1e-4
+    config.batchSize = 50
+    config.roundsPerEpoch = 150
+    config.rounds = 1200
+    config.bandwidthThreshold = 3
+    config.roundThreshold = 3
+    return config
+}()
+
 private let gossipCases: [GoldenCase] = [
     .init(
         name: "gossip_model_values",
@@ -329,6 +351,22 @@ private let gossipCases: [GoldenCase] = [
     .init(
         name: "gossip_bandwidth_report_default_entries",
         value: GossipV1.BandwidthReport(mbpsToPeer: ["": 0, "a": 2, "ab": 0]), encoding: .mapLayoutDiffers),
+    .init(name: "gossip_training_command_configure", value: GossipV1.TrainingCommand(configure: trainingConfig)),
+    .init(name: "gossip_training_command_admit",
+          value: GossipV1.TrainingCommand(admit: GossipV1.Admission(nodeId: "n5", fromRound: 1200, slot: 4))),
+    .init(name: "gossip_training_command_retire",
+          value: GossipV1.TrainingCommand(retire: GossipV1.Retirement(nodeId: "n2", fromRound: 77, reason: "missed 5 rounds"))),
+    .init(name: "gossip_training_command_bandwidth",
+          value: GossipV1.TrainingCommand(bandwidth: GossipV1.BandwidthMatrix(workers: ["n1", "n2"], mbps: [0, 12.5, 12.5, 0], fromRound: 300))),
+    .init(name: "gossip_training_command_progress",
+          value: GossipV1.TrainingCommand(progress: GossipV1.ProgressReport(nodeId: "n3", round: 150, testAccuracy: 0.8125))),
+    .init(name: "gossip_training_command_empty", value: GossipV1.TrainingCommand()),
+    .init(name: "gossip_training_config", value: trainingConfig),
+    .init(name: "gossip_admission", value: GossipV1.Admission(nodeId: "nœud-9", fromRound: .max, slot: .max)),
+    .init(name: "gossip_retirement", value: GossipV1.Retirement(nodeId: "n2", fromRound: 1, reason: "")),
+    .init(name: "gossip_bandwidth_matrix",
+          value: GossipV1.BandwidthMatrix(workers: ["a", "b", "c"], mbps: [0, 1, 2, 1, 0, 0.5, 2, 0.5, 0], fromRound: 0)),
+    .init(name: "gossip_progress_report", value: GossipV1.ProgressReport(nodeId: "n1", round: 9, testAccuracy: 1)),
     .init(name: "gossip_status_request", value: GossipV1.StatusRequest()),
     .init(
         name: "gossip_training_status",

@@ -273,11 +273,31 @@ def samples() -> dict[str, bytes]:
         # Keys sorted the same bytewise and by upb's deterministic order.
         "gossip_bandwidth_report": gossip.BandwidthReport(
             reporter_id="n1", mbps_to_peer={"n2": 940.5, "n3": 0.125, "nœud-4": 1e-3}),
+        "gossip_training_command_configure": gossip.TrainingCommand(configure=gossip.TrainingConfig(
+            run_id="run-7", model="mlp", dataset="fashion-mnist", partition="dirichlet:0.5", slots=8, seed=2**64 - 1,
+            algorithm="saps", keep_fraction=0.01, learning_rate=0.05, learning_rate_decay=0.992, momentum=0.9,
+            weight_decay=1e-4, batch_size=50, rounds_per_epoch=150, rounds=1200, bandwidth_threshold=3,
+            round_threshold=3)),
+        "gossip_training_command_admit": gossip.TrainingCommand(
+            admit=gossip.Admission(node_id="n5", from_round=1200, slot=4)),
+        "gossip_training_command_retire": gossip.TrainingCommand(
+            retire=gossip.Retirement(node_id="n2", from_round=77, reason="missed 5 rounds")),
+        "gossip_training_command_bandwidth": gossip.TrainingCommand(
+            bandwidth=gossip.BandwidthMatrix(workers=["n1", "n2"], mbps=[0, 12.5, 12.5, 0], from_round=300)),
+        "gossip_training_command_progress": gossip.TrainingCommand(
+            progress=gossip.ProgressReport(node_id="n3", round=150, test_accuracy=0.8125)),
+        "gossip_training_command_empty": gossip.TrainingCommand(),
+        "gossip_admission": gossip.Admission(node_id="nœud-9", from_round=2**64 - 1, slot=2**32 - 1),
+        "gossip_retirement": gossip.Retirement(node_id="n2", from_round=1, reason=""),
+        "gossip_bandwidth_matrix": gossip.BandwidthMatrix(
+            workers=["a", "b", "c"], mbps=[0, 1, 2, 1, 0, 0.5, 2, 0.5, 0], from_round=0),
+        "gossip_progress_report": gossip.ProgressReport(node_id="n1", round=9, test_accuracy=1),
         "gossip_status_request": gossip.StatusRequest(),
         "gossip_training_status": gossip.TrainingStatus(
             node_id="n1", run_id="run-7", round=1234, epoch=8.25, training=True, partner_id="n4", test_accuracy=0.8613,
             evaluated_round=1200, megabytes_sent=9.57),
     }
+    m["gossip_training_config"] = m["gossip_training_command_configure"].configure
     out = {name: msg.SerializeToString(deterministic=True) for name, msg in m.items()}
 
     # upb always writes a map entry's key and value (protobuf-c omits zero

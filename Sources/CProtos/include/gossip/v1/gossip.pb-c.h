@@ -22,6 +22,12 @@ typedef struct Gossip__V1__ProbeRequest Gossip__V1__ProbeRequest;
 typedef struct Gossip__V1__ProbeResponse Gossip__V1__ProbeResponse;
 typedef struct Gossip__V1__BandwidthReport Gossip__V1__BandwidthReport;
 typedef struct Gossip__V1__BandwidthReport__MbpsToPeerEntry Gossip__V1__BandwidthReport__MbpsToPeerEntry;
+typedef struct Gossip__V1__TrainingConfig Gossip__V1__TrainingConfig;
+typedef struct Gossip__V1__Admission Gossip__V1__Admission;
+typedef struct Gossip__V1__Retirement Gossip__V1__Retirement;
+typedef struct Gossip__V1__BandwidthMatrix Gossip__V1__BandwidthMatrix;
+typedef struct Gossip__V1__ProgressReport Gossip__V1__ProgressReport;
+typedef struct Gossip__V1__TrainingCommand Gossip__V1__TrainingCommand;
 typedef struct Gossip__V1__StatusRequest Gossip__V1__StatusRequest;
 typedef struct Gossip__V1__TrainingStatus Gossip__V1__TrainingStatus;
 
@@ -181,6 +187,129 @@ struct  Gossip__V1__BandwidthReport
 #define GOSSIP__V1__BANDWIDTH_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__bandwidth_report__descriptor) \
     , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * The run every peer trains, fixed when the run starts.
+ */
+struct  Gossip__V1__TrainingConfig
+{
+  ProtobufCMessage base;
+  char *run_id;
+  /*
+   * logreg, mlp or cnn.
+   */
+  char *model;
+  /*
+   * The data set's name (each peer reads it from its own --data-dir) and its split among `slots`.
+   */
+  char *dataset;
+  char *partition;
+  uint32_t slots;
+  uint64_t seed;
+  /*
+   * saps, random or power; the fraction of each tensor exchanged.
+   */
+  char *algorithm;
+  double keep_fraction;
+  double learning_rate;
+  double learning_rate_decay;
+  double momentum;
+  double weight_decay;
+  uint32_t batch_size;
+  uint32_t rounds_per_epoch;
+  /*
+   * Rounds to train; 0 trains until stopped.
+   */
+  uint64_t rounds;
+  /*
+   * SAPS's B_thres (MB/s) and T_thres (rounds).
+   */
+  double bandwidth_threshold;
+  uint32_t round_threshold;
+};
+#define GOSSIP__V1__TRAINING_CONFIG__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_config__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * `node_id` trains from `from_round` on, on data slot `slot`.
+ */
+struct  Gossip__V1__Admission
+{
+  ProtobufCMessage base;
+  char *node_id;
+  uint64_t from_round;
+  uint32_t slot;
+};
+#define GOSSIP__V1__ADMISSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__admission__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * `node_id` stops training from `from_round` on (it may be admitted again later).
+ */
+struct  Gossip__V1__Retirement
+{
+  ProtobufCMessage base;
+  char *node_id;
+  uint64_t from_round;
+  char *reason;
+};
+#define GOSSIP__V1__RETIREMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__retirement__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The link bandwidths SAPS uses from `from_round` on: row-major, n x n, MB/s.
+ */
+struct  Gossip__V1__BandwidthMatrix
+{
+  ProtobufCMessage base;
+  size_t n_workers;
+  char **workers;
+  size_t n_mbps;
+  double *mbps;
+  uint64_t from_round;
+};
+#define GOSSIP__V1__BANDWIDTH_MATRIX__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__bandwidth_matrix__descriptor) \
+    , 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * A peer's evaluation of its own model.
+ */
+struct  Gossip__V1__ProgressReport
+{
+  ProtobufCMessage base;
+  char *node_id;
+  uint64_t round;
+  double test_accuracy;
+};
+#define GOSSIP__V1__PROGRESS_REPORT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__progress_report__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * Exactly one field is set.
+ */
+struct  Gossip__V1__TrainingCommand
+{
+  ProtobufCMessage base;
+  Gossip__V1__TrainingConfig *configure;
+  Gossip__V1__Admission *admit;
+  Gossip__V1__Retirement *retire;
+  Gossip__V1__BandwidthMatrix *bandwidth;
+  Gossip__V1__ProgressReport *progress;
+};
+#define GOSSIP__V1__TRAINING_COMMAND__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_command__descriptor) \
+    , NULL, NULL, NULL, NULL, NULL }
 
 
 struct  Gossip__V1__StatusRequest
@@ -345,6 +474,120 @@ Gossip__V1__BandwidthReport *
 void   gossip__v1__bandwidth_report__free_unpacked
                      (Gossip__V1__BandwidthReport *message,
                       ProtobufCAllocator *allocator);
+/* Gossip__V1__TrainingConfig methods */
+void   gossip__v1__training_config__init
+                     (Gossip__V1__TrainingConfig         *message);
+size_t gossip__v1__training_config__get_packed_size
+                     (const Gossip__V1__TrainingConfig   *message);
+size_t gossip__v1__training_config__pack
+                     (const Gossip__V1__TrainingConfig   *message,
+                      uint8_t             *out);
+size_t gossip__v1__training_config__pack_to_buffer
+                     (const Gossip__V1__TrainingConfig   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__TrainingConfig *
+       gossip__v1__training_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__training_config__free_unpacked
+                     (Gossip__V1__TrainingConfig *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__Admission methods */
+void   gossip__v1__admission__init
+                     (Gossip__V1__Admission         *message);
+size_t gossip__v1__admission__get_packed_size
+                     (const Gossip__V1__Admission   *message);
+size_t gossip__v1__admission__pack
+                     (const Gossip__V1__Admission   *message,
+                      uint8_t             *out);
+size_t gossip__v1__admission__pack_to_buffer
+                     (const Gossip__V1__Admission   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__Admission *
+       gossip__v1__admission__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__admission__free_unpacked
+                     (Gossip__V1__Admission *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__Retirement methods */
+void   gossip__v1__retirement__init
+                     (Gossip__V1__Retirement         *message);
+size_t gossip__v1__retirement__get_packed_size
+                     (const Gossip__V1__Retirement   *message);
+size_t gossip__v1__retirement__pack
+                     (const Gossip__V1__Retirement   *message,
+                      uint8_t             *out);
+size_t gossip__v1__retirement__pack_to_buffer
+                     (const Gossip__V1__Retirement   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__Retirement *
+       gossip__v1__retirement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__retirement__free_unpacked
+                     (Gossip__V1__Retirement *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__BandwidthMatrix methods */
+void   gossip__v1__bandwidth_matrix__init
+                     (Gossip__V1__BandwidthMatrix         *message);
+size_t gossip__v1__bandwidth_matrix__get_packed_size
+                     (const Gossip__V1__BandwidthMatrix   *message);
+size_t gossip__v1__bandwidth_matrix__pack
+                     (const Gossip__V1__BandwidthMatrix   *message,
+                      uint8_t             *out);
+size_t gossip__v1__bandwidth_matrix__pack_to_buffer
+                     (const Gossip__V1__BandwidthMatrix   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__BandwidthMatrix *
+       gossip__v1__bandwidth_matrix__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__bandwidth_matrix__free_unpacked
+                     (Gossip__V1__BandwidthMatrix *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__ProgressReport methods */
+void   gossip__v1__progress_report__init
+                     (Gossip__V1__ProgressReport         *message);
+size_t gossip__v1__progress_report__get_packed_size
+                     (const Gossip__V1__ProgressReport   *message);
+size_t gossip__v1__progress_report__pack
+                     (const Gossip__V1__ProgressReport   *message,
+                      uint8_t             *out);
+size_t gossip__v1__progress_report__pack_to_buffer
+                     (const Gossip__V1__ProgressReport   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__ProgressReport *
+       gossip__v1__progress_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__progress_report__free_unpacked
+                     (Gossip__V1__ProgressReport *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__TrainingCommand methods */
+void   gossip__v1__training_command__init
+                     (Gossip__V1__TrainingCommand         *message);
+size_t gossip__v1__training_command__get_packed_size
+                     (const Gossip__V1__TrainingCommand   *message);
+size_t gossip__v1__training_command__pack
+                     (const Gossip__V1__TrainingCommand   *message,
+                      uint8_t             *out);
+size_t gossip__v1__training_command__pack_to_buffer
+                     (const Gossip__V1__TrainingCommand   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__TrainingCommand *
+       gossip__v1__training_command__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__training_command__free_unpacked
+                     (Gossip__V1__TrainingCommand *message,
+                      ProtobufCAllocator *allocator);
 /* Gossip__V1__StatusRequest methods */
 void   gossip__v1__status_request__init
                      (Gossip__V1__StatusRequest         *message);
@@ -405,6 +648,24 @@ typedef void (*Gossip__V1__BandwidthReport__MbpsToPeerEntry_Closure)
                   void *closure_data);
 typedef void (*Gossip__V1__BandwidthReport_Closure)
                  (const Gossip__V1__BandwidthReport *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__TrainingConfig_Closure)
+                 (const Gossip__V1__TrainingConfig *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__Admission_Closure)
+                 (const Gossip__V1__Admission *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__Retirement_Closure)
+                 (const Gossip__V1__Retirement *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__BandwidthMatrix_Closure)
+                 (const Gossip__V1__BandwidthMatrix *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__ProgressReport_Closure)
+                 (const Gossip__V1__ProgressReport *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__TrainingCommand_Closure)
+                 (const Gossip__V1__TrainingCommand *message,
                   void *closure_data);
 typedef void (*Gossip__V1__StatusRequest_Closure)
                  (const Gossip__V1__StatusRequest *message,
@@ -474,6 +735,12 @@ extern const ProtobufCMessageDescriptor gossip__v1__probe_request__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__probe_response__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__mbps_to_peer_entry__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__training_config__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__admission__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__retirement__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_matrix__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__progress_report__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor;
 extern const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor;

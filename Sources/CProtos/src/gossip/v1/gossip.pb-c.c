@@ -283,6 +283,276 @@ void   gossip__v1__bandwidth_report__free_unpacked
   assert(message->base.descriptor == &gossip__v1__bandwidth_report__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   gossip__v1__training_config__init
+                     (Gossip__V1__TrainingConfig         *message)
+{
+  static const Gossip__V1__TrainingConfig init_value = GOSSIP__V1__TRAINING_CONFIG__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__training_config__get_packed_size
+                     (const Gossip__V1__TrainingConfig *message)
+{
+  assert(message->base.descriptor == &gossip__v1__training_config__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__training_config__pack
+                     (const Gossip__V1__TrainingConfig *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__training_config__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__training_config__pack_to_buffer
+                     (const Gossip__V1__TrainingConfig *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__training_config__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__TrainingConfig *
+       gossip__v1__training_config__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__TrainingConfig *)
+     protobuf_c_message_unpack (&gossip__v1__training_config__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__training_config__free_unpacked
+                     (Gossip__V1__TrainingConfig *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__training_config__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__admission__init
+                     (Gossip__V1__Admission         *message)
+{
+  static const Gossip__V1__Admission init_value = GOSSIP__V1__ADMISSION__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__admission__get_packed_size
+                     (const Gossip__V1__Admission *message)
+{
+  assert(message->base.descriptor == &gossip__v1__admission__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__admission__pack
+                     (const Gossip__V1__Admission *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__admission__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__admission__pack_to_buffer
+                     (const Gossip__V1__Admission *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__admission__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__Admission *
+       gossip__v1__admission__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__Admission *)
+     protobuf_c_message_unpack (&gossip__v1__admission__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__admission__free_unpacked
+                     (Gossip__V1__Admission *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__admission__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__retirement__init
+                     (Gossip__V1__Retirement         *message)
+{
+  static const Gossip__V1__Retirement init_value = GOSSIP__V1__RETIREMENT__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__retirement__get_packed_size
+                     (const Gossip__V1__Retirement *message)
+{
+  assert(message->base.descriptor == &gossip__v1__retirement__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__retirement__pack
+                     (const Gossip__V1__Retirement *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__retirement__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__retirement__pack_to_buffer
+                     (const Gossip__V1__Retirement *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__retirement__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__Retirement *
+       gossip__v1__retirement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__Retirement *)
+     protobuf_c_message_unpack (&gossip__v1__retirement__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__retirement__free_unpacked
+                     (Gossip__V1__Retirement *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__retirement__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__bandwidth_matrix__init
+                     (Gossip__V1__BandwidthMatrix         *message)
+{
+  static const Gossip__V1__BandwidthMatrix init_value = GOSSIP__V1__BANDWIDTH_MATRIX__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__bandwidth_matrix__get_packed_size
+                     (const Gossip__V1__BandwidthMatrix *message)
+{
+  assert(message->base.descriptor == &gossip__v1__bandwidth_matrix__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__bandwidth_matrix__pack
+                     (const Gossip__V1__BandwidthMatrix *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__bandwidth_matrix__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__bandwidth_matrix__pack_to_buffer
+                     (const Gossip__V1__BandwidthMatrix *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__bandwidth_matrix__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__BandwidthMatrix *
+       gossip__v1__bandwidth_matrix__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__BandwidthMatrix *)
+     protobuf_c_message_unpack (&gossip__v1__bandwidth_matrix__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__bandwidth_matrix__free_unpacked
+                     (Gossip__V1__BandwidthMatrix *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__bandwidth_matrix__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__progress_report__init
+                     (Gossip__V1__ProgressReport         *message)
+{
+  static const Gossip__V1__ProgressReport init_value = GOSSIP__V1__PROGRESS_REPORT__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__progress_report__get_packed_size
+                     (const Gossip__V1__ProgressReport *message)
+{
+  assert(message->base.descriptor == &gossip__v1__progress_report__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__progress_report__pack
+                     (const Gossip__V1__ProgressReport *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__progress_report__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__progress_report__pack_to_buffer
+                     (const Gossip__V1__ProgressReport *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__progress_report__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__ProgressReport *
+       gossip__v1__progress_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__ProgressReport *)
+     protobuf_c_message_unpack (&gossip__v1__progress_report__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__progress_report__free_unpacked
+                     (Gossip__V1__ProgressReport *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__progress_report__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__training_command__init
+                     (Gossip__V1__TrainingCommand         *message)
+{
+  static const Gossip__V1__TrainingCommand init_value = GOSSIP__V1__TRAINING_COMMAND__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__training_command__get_packed_size
+                     (const Gossip__V1__TrainingCommand *message)
+{
+  assert(message->base.descriptor == &gossip__v1__training_command__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__training_command__pack
+                     (const Gossip__V1__TrainingCommand *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__training_command__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__training_command__pack_to_buffer
+                     (const Gossip__V1__TrainingCommand *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__training_command__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__TrainingCommand *
+       gossip__v1__training_command__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__TrainingCommand *)
+     protobuf_c_message_unpack (&gossip__v1__training_command__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__training_command__free_unpacked
+                     (Gossip__V1__TrainingCommand *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__training_command__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   gossip__v1__status_request__init
                      (Gossip__V1__StatusRequest         *message)
 {
@@ -871,6 +1141,598 @@ const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__descriptor =
   gossip__v1__bandwidth_report__field_indices_by_name,
   1,  gossip__v1__bandwidth_report__number_ranges,
   (ProtobufCMessageInit) gossip__v1__bandwidth_report__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__training_config__field_descriptors[17] =
+{
+  {
+    "run_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dataset",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, dataset),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partition",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, partition),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "slots",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, slots),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seed",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, seed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "algorithm",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, algorithm),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keep_fraction",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, keep_fraction),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, learning_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate_decay",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, learning_rate_decay),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "momentum",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, momentum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weight_decay",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, weight_decay),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_size",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rounds_per_epoch",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, rounds_per_epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rounds",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, rounds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bandwidth_threshold",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, bandwidth_threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round_threshold",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, round_threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__training_config__field_indices_by_name[] = {
+  6,   /* field[6] = algorithm */
+  15,   /* field[15] = bandwidth_threshold */
+  12,   /* field[12] = batch_size */
+  2,   /* field[2] = dataset */
+  7,   /* field[7] = keep_fraction */
+  8,   /* field[8] = learning_rate */
+  9,   /* field[9] = learning_rate_decay */
+  1,   /* field[1] = model */
+  10,   /* field[10] = momentum */
+  3,   /* field[3] = partition */
+  16,   /* field[16] = round_threshold */
+  14,   /* field[14] = rounds */
+  13,   /* field[13] = rounds_per_epoch */
+  0,   /* field[0] = run_id */
+  5,   /* field[5] = seed */
+  4,   /* field[4] = slots */
+  11,   /* field[11] = weight_decay */
+};
+static const ProtobufCIntRange gossip__v1__training_config__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 17 }
+};
+const ProtobufCMessageDescriptor gossip__v1__training_config__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.TrainingConfig",
+  "TrainingConfig",
+  "Gossip__V1__TrainingConfig",
+  "gossip.v1",
+  sizeof(Gossip__V1__TrainingConfig),
+  17,
+  gossip__v1__training_config__field_descriptors,
+  gossip__v1__training_config__field_indices_by_name,
+  1,  gossip__v1__training_config__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__training_config__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__admission__field_descriptors[3] =
+{
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Admission, node_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Admission, from_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "slot",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Admission, slot),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__admission__field_indices_by_name[] = {
+  1,   /* field[1] = from_round */
+  0,   /* field[0] = node_id */
+  2,   /* field[2] = slot */
+};
+static const ProtobufCIntRange gossip__v1__admission__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor gossip__v1__admission__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.Admission",
+  "Admission",
+  "Gossip__V1__Admission",
+  "gossip.v1",
+  sizeof(Gossip__V1__Admission),
+  3,
+  gossip__v1__admission__field_descriptors,
+  gossip__v1__admission__field_indices_by_name,
+  1,  gossip__v1__admission__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__admission__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__retirement__field_descriptors[3] =
+{
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Retirement, node_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Retirement, from_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Retirement, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__retirement__field_indices_by_name[] = {
+  1,   /* field[1] = from_round */
+  0,   /* field[0] = node_id */
+  2,   /* field[2] = reason */
+};
+static const ProtobufCIntRange gossip__v1__retirement__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor gossip__v1__retirement__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.Retirement",
+  "Retirement",
+  "Gossip__V1__Retirement",
+  "gossip.v1",
+  sizeof(Gossip__V1__Retirement),
+  3,
+  gossip__v1__retirement__field_descriptors,
+  gossip__v1__retirement__field_indices_by_name,
+  1,  gossip__v1__retirement__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__retirement__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__bandwidth_matrix__field_descriptors[3] =
+{
+  {
+    "workers",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Gossip__V1__BandwidthMatrix, n_workers),
+    offsetof(Gossip__V1__BandwidthMatrix, workers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mbps",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Gossip__V1__BandwidthMatrix, n_mbps),
+    offsetof(Gossip__V1__BandwidthMatrix, mbps),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_round",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__BandwidthMatrix, from_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__bandwidth_matrix__field_indices_by_name[] = {
+  2,   /* field[2] = from_round */
+  1,   /* field[1] = mbps */
+  0,   /* field[0] = workers */
+};
+static const ProtobufCIntRange gossip__v1__bandwidth_matrix__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor gossip__v1__bandwidth_matrix__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.BandwidthMatrix",
+  "BandwidthMatrix",
+  "Gossip__V1__BandwidthMatrix",
+  "gossip.v1",
+  sizeof(Gossip__V1__BandwidthMatrix),
+  3,
+  gossip__v1__bandwidth_matrix__field_descriptors,
+  gossip__v1__bandwidth_matrix__field_indices_by_name,
+  1,  gossip__v1__bandwidth_matrix__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__bandwidth_matrix__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__progress_report__field_descriptors[3] =
+{
+  {
+    "node_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ProgressReport, node_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ProgressReport, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "test_accuracy",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__ProgressReport, test_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__progress_report__field_indices_by_name[] = {
+  0,   /* field[0] = node_id */
+  1,   /* field[1] = round */
+  2,   /* field[2] = test_accuracy */
+};
+static const ProtobufCIntRange gossip__v1__progress_report__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor gossip__v1__progress_report__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.ProgressReport",
+  "ProgressReport",
+  "Gossip__V1__ProgressReport",
+  "gossip.v1",
+  sizeof(Gossip__V1__ProgressReport),
+  3,
+  gossip__v1__progress_report__field_descriptors,
+  gossip__v1__progress_report__field_indices_by_name,
+  1,  gossip__v1__progress_report__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__progress_report__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descriptors[5] =
+{
+  {
+    "configure",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, configure),
+    &gossip__v1__training_config__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "admit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, admit),
+    &gossip__v1__admission__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retire",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, retire),
+    &gossip__v1__retirement__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bandwidth",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, bandwidth),
+    &gossip__v1__bandwidth_matrix__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "progress",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, progress),
+    &gossip__v1__progress_report__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__training_command__field_indices_by_name[] = {
+  1,   /* field[1] = admit */
+  3,   /* field[3] = bandwidth */
+  0,   /* field[0] = configure */
+  4,   /* field[4] = progress */
+  2,   /* field[2] = retire */
+};
+static const ProtobufCIntRange gossip__v1__training_command__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.TrainingCommand",
+  "TrainingCommand",
+  "Gossip__V1__TrainingCommand",
+  "gossip.v1",
+  sizeof(Gossip__V1__TrainingCommand),
+  5,
+  gossip__v1__training_command__field_descriptors,
+  gossip__v1__training_command__field_indices_by_name,
+  1,  gossip__v1__training_command__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__training_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define gossip__v1__status_request__field_descriptors NULL
