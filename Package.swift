@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "Gossip", dependencies: ["Seeded"], swiftSettings: optimizedAlways),
         // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
         .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"], swiftSettings: optimizedAlways),
+        // The networked training peer: gossip.v1 at the edge of the training cores.
+        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire"]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
@@ -100,6 +102,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"], exclude: ["Golden"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Seeded"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Gossip", "Seeded"]),
+        .testTarget(name: "TrainingNodeTests", dependencies: ["TrainingNode", "Training", "Learning", "Gossip", "GossipWire"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus", "Durable"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),

@@ -5,6 +5,8 @@ import Learning
 public struct RunConfiguration: Equatable, Sendable {
     public var runId: String
     public var architecture: Architecture
+    /// The data set's name; each peer reads it from its own `--data-dir`.
+    public var dataset: String
     public var partition: PartitionScheme
     /// Data slots: the training set is split into this many parts, one per admitted peer.
     public var slots: Int
@@ -22,12 +24,13 @@ public struct RunConfiguration: Equatable, Sendable {
     public var bandwidthThreshold: Double
     public var roundThreshold: Int
 
-    public init(runId: String, architecture: Architecture, partition: PartitionScheme, slots: Int, seed: UInt64,
+    public init(runId: String, architecture: Architecture, dataset: String = "fashion-mnist", partition: PartitionScheme, slots: Int, seed: UInt64,
                 algorithm: Algorithm = .saps, keepFraction: Double = 0.01, learningRate: Float = 0.05, learningRateDecay: Float = 0.992,
                 momentum: Float = 0.9, weightDecay: Float = 1e-4, batchSize: Int = 50, roundsPerEpoch: Int, rounds: Int?,
                 bandwidthThreshold: Double = 3, roundThreshold: Int = 3) {
         self.runId = runId
         self.architecture = architecture
+        self.dataset = dataset
         self.partition = partition
         self.slots = slots
         self.seed = seed
