@@ -65,7 +65,7 @@ let package = Package(
         // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
         .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"], swiftSettings: optimizedAlways),
         // The networked training peer: gossip.v1 at the edge of the training cores.
-        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire"]),
+        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire", "Durable"]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
