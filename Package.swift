@@ -65,7 +65,7 @@ let package = Package(
         // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
         .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"], swiftSettings: optimizedAlways),
         // The networked training peer: gossip.v1 at the edge of the training cores.
-        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire", "Durable"]),
+        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire", "GossipRPC", "Durable"]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"], exclude: ["Golden"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Seeded"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Gossip", "Seeded"]),
-        .testTarget(name: "TrainingNodeTests", dependencies: ["TrainingNode", "Training", "Learning", "Gossip", "GossipWire"]),
+        .testTarget(name: "TrainingNodeTests", dependencies: ["TrainingNode", "Training", "Learning", "Gossip", "GossipWire", "GossipRPC"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus", "Durable"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),

@@ -1,0 +1,53 @@
+import GossipRPC
+import GossipWire
+
+/// What the gossip service asks of the training peer behind it.
+public protocol GossipBackend: Sendable {
+    func trainingStatus() async -> GossipV1.TrainingStatus
+    /// The current model of `run`, or nil when this peer is not training it.
+    func currentModel(run: String) async -> (values: [Float], round: UInt64, architecture: String)?
+    /// This peer's half of the round the partner's `values` are for; throws RPCError for the
+    /// cases gossip.proto names (the model untouched).
+    func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues
+}
+
+/// `gossip.v1.Gossip`: the handlers check who is calling (a peer speaks only as itself, as on
+/// the Raft services) and bound what they accept, then hand over to the backend.
+public enum GossipService {
+    /// The largest probe answer (4 MiB), and the largest exchange (a whole CNN as float32 is 6.6 MB).
+    public static let maxProbeReplyBytes = 4 << 20
+    public static let maxExchangeBytes = 8 << 20
+
+    public static func make(backend: some GossipBackend) -> Service {
+        var service = Service(name: GossipMethods.service)
+        service.unary("Exchange") { (request: GossipV1.ModelValues, context) in
+            try context.authorize("exchange models as \(request.senderId)", asNode: request.senderId)
+            return try await backend.exchange(request)
+        }
+        service.serverStreaming("FetchModel") { (request: GossipV1.FetchModelRequest, writer: ResponseWriter<GossipV1.ModelChunk>, context) in
+            try context.authorize("fetch the model as \(request.requesterId)", asNode: request.requesterId)
+            guard request.chunkValues <= UInt32(ModelTransfer.maxChunkValues) else {
+                throw RPCError(.invalidArgument, "chunk_values \(request.chunkValues) is above \(ModelTransfer.maxChunkValues)")
+            }
+            guard let model = await backend.currentModel(run: request.runId) else {
+                throw RPCError(.failedPrecondition, "not training run \(request.runId.debugDescription)")
+            }
+            for chunk in ModelTransfer.chunks(of: model.values, run: request.runId, round: model.round, architecture: model.architecture,
+                                              chunkValues: Int(request.chunkValues)) {
+                try await writer.send(chunk)
+            }
+        }
+        service.unary("Probe") { (request: GossipV1.ProbeRequest, context) in
+            try context.authorize("probe as \(request.senderId)", asNode: request.senderId)
+            guard request.replyBytes <= UInt32(maxProbeReplyBytes) else {
+                throw RPCError(.invalidArgument, "reply_bytes \(request.replyBytes) is above \(maxProbeReplyBytes)")
+            }
+            return GossipV1.ProbeResponse(payload: [UInt8](repeating: 0, count: Int(request.replyBytes)))
+        }
+        service.unary("Status") { (_: GossipV1.StatusRequest, _) in await backend.trainingStatus() }
+        service.limitRequests(to: 16 << 10)
+        service.limitRequests(of: "Exchange", to: maxExchangeBytes)
+        service.limitRequests(of: "Probe", to: maxProbeReplyBytes + (16 << 10))
+        return service
+    }
+}

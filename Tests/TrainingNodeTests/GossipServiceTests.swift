@@ -1,0 +1,101 @@
+import GossipRPC
+import GossipWire
+import Testing
+@testable import TrainingNode
+
+/// A backend with a fixed model that answers exchanges with its own values.
+actor FixedBackend: GossipBackend {
+    let model: [Float]
+    private(set) var exchanges: [GossipV1.ModelValues] = []
+
+    init(model: [Float]) { self.model = model }
+
+    func trainingStatus() async -> GossipV1.TrainingStatus {
+        GossipV1.TrainingStatus(nodeId: "n1", runId: "run-1", round: 41, epoch: 0.27, training: true, partnerId: "n2")
+    }
+
+    func currentModel(run: String) async -> (values: [Float], round: UInt64, architecture: String)? {
+        run == "run-1" ? (model, 41, "mlp") : nil
+    }
+
+    func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues {
+        guard values.round == 42 else { throw RPCError(.failedPrecondition, "round \(values.round) is not 42") }
+        exchanges.append(values)
+        return GossipV1.ModelValues(runId: values.runId, round: 42, senderId: "n1", encoding: .float32LE, values: [1, 2, 3, 4])
+    }
+}
+
+/// The service over real HTTP/2 on loopback (plain text: every caller is trusted there).
+@Suite(.timeLimit(.minutes(1))) struct GossipServiceTests {
+    static func withGossip(_ backend: FixedBackend, _ body: (Channel) async throws -> Void) async throws {
+        let server = try Server(config: ServerConfig(), services: [GossipService.make(backend: backend)])
+        try server.start()
+        let channel = try Channel(host: "127.0.0.1", port: server.port, config: ChannelConfig())
+        do {
+            try await body(channel)
+        } catch {
+            await channel.close()
+            await server.shutdown(grace: .seconds(1))
+            throw error
+        }
+        await channel.close()
+        await server.shutdown(grace: .seconds(1))
+    }
+
+    static func code(_ body: () async throws -> Void) async -> StatusCode? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error.code
+        } catch {
+            return .unknown
+        }
+    }
+
+    @Test func fetchModelStreamsAWholeModelThatAssembles() async throws {
+        let model = (0..<200_000).map { Float($0) / 7 }
+        try await Self.withGossip(FixedBackend(model: model)) { channel in
+            let call = try await channel.serverStreaming(GossipMethods.fetchModel,
+                                                         GossipV1.FetchModelRequest(runId: "run-1", requesterId: "n5", chunkValues: 65_536))
+            var assembler = ModelAssembler(run: "run-1", architecture: "mlp", expectedValues: model.count)
+            var result: (values: [Float], round: UInt64)?
+            var chunks = 0
+            for try await chunk in call.responses {
+                chunks += 1
+                result = try assembler.add(chunk)
+            }
+            #expect(chunks == 4 && result?.values == model && result?.round == 41)
+            #expect(await Self.code {
+                for try await _ in try await channel.serverStreaming(GossipMethods.fetchModel, GossipV1.FetchModelRequest(runId: "other")).responses {}
+            } == .failedPrecondition)
+            #expect(await Self.code {
+                for try await _ in try await channel.serverStreaming(
+                    GossipMethods.fetchModel, GossipV1.FetchModelRequest(runId: "run-1", chunkValues: 1 << 20)).responses {}
+            } == .invalidArgument)
+        }
+    }
+
+    @Test func probeStatusAndExchange() async throws {
+        let backend = FixedBackend(model: [0])
+        try await Self.withGossip(backend) { channel in
+            let probe = try await channel.unary(GossipMethods.probe, GossipV1.ProbeRequest(senderId: "n2", payload: [UInt8](repeating: 7, count: 100_000),
+                                                                                          replyBytes: 300_000))
+            #expect(probe.payload.count == 300_000)
+            #expect(await Self.code { _ = try await channel.unary(GossipMethods.probe, GossipV1.ProbeRequest(replyBytes: .max)) } == .invalidArgument)
+            let status = try await channel.unary(GossipMethods.status, GossipV1.StatusRequest())
+            #expect(status.round == 41 && status.partnerId == "n2")
+            let answer = try await channel.unary(GossipMethods.exchange,
+                                                 GossipV1.ModelValues(runId: "run-1", round: 42, senderId: "n2", encoding: .float32LE, values: [0, 0, 0, 0]))
+            #expect(answer.senderId == "n1" && answer.values == [1, 2, 3, 4])
+            #expect(await Self.code { _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(round: 7)) } == .failedPrecondition)
+            #expect(await backend.exchanges.count == 1)
+            // A request past the method's limit never reaches the backend.
+            #expect(await Self.code {
+                _ = try await channel.unary(GossipMethods.status, GossipV1.StatusRequest())
+                _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(values: [UInt8](repeating: 0, count: GossipService.maxExchangeBytes + 1)))
+            } == .resourceExhausted)
+            #expect(await backend.exchanges.count == 1)
+        }
+    }
+}
