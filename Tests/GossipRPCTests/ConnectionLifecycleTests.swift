@@ -59,8 +59,9 @@ struct ConnectionLifecycleTests {
 
     @Test func channelFailsFastWhileBackingOffThenReconnects() async throws {
         let port = try freePort()
-        // A wide backoff window, so a loaded machine cannot let it expire between the two calls.
-        let backoff = Backoff(initial: .seconds(2), multiplier: 1, maximum: .seconds(2), jitter: 0)
+        // A wide backoff window, so a loaded machine cannot let it expire between the two calls
+        // (2 s was not always enough while the training tests share the two cores).
+        let backoff = Backoff(initial: .seconds(6), multiplier: 1, maximum: .seconds(6), jitter: 0)
         let channel = try Channel(host: "127.0.0.1", port: port, config: ChannelConfig(backoff: backoff))
         let client = TestServiceClient(channel: channel)
         let refused = await expectRPCError(.unavailable) { _ = try await client.emptyCall() }
@@ -75,7 +76,7 @@ struct ConnectionLifecycleTests {
         try server.start()
         // Once the backoff ends, the next call connects.
         var connected = false
-        let deadline = start + .seconds(15)
+        let deadline = start + .seconds(20)
         while !connected, ContinuousClock.now < deadline {
             connected = (try? await client.emptyCall()) != nil
             if !connected { try await Task.sleep(for: .milliseconds(100)) }
