@@ -83,7 +83,6 @@ public final class Simulation {
     }
 
     public var isFinished: Bool { round >= totalRounds }
-    public var currentRound: Int { round }
 
     /// The model of worker `i` now.
     public func parameters(ofWorker i: Int) -> [Float] { workers[i].parameters }

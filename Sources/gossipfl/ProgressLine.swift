@@ -30,7 +30,6 @@ final class ProgressLine {
         FileHandle.standardError.write(Data(((live ? "\r" : "") + text + (live ? "\u{1B}[K\n" : "\n")).utf8))
     }
 
-    func finish() {}
 }
 
 /// The CSV of a run's evaluations, written as they come (a stopped run keeps what it measured).

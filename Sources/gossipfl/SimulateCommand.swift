@@ -89,10 +89,8 @@ struct SimulateCommand: ParsableCommand {
                     csv?.append(record)
                 })
         } catch {
-            progress.finish()
             throw ValidationError("\(error)")
         }
-        progress.finish()
         if let csv { print("metrics: \(csv.path)") }
         if let saveModel {
             let network = Network(model, rows: data.train.rows, columns: data.train.columns, classes: data.train.classes)
