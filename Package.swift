@@ -65,7 +65,10 @@ let package = Package(
         // Training: workers, the exchange algorithms, and the one-process simulation over simulated links.
         .target(name: "Training", dependencies: ["Learning", "Gossip", "CBLAS", "Seeded"], swiftSettings: optimizedAlways),
         // The networked training peer: gossip.v1 at the edge of the training cores.
-        .target(name: "TrainingNode", dependencies: ["Training", "Learning", "Gossip", "GossipWire", "GossipRPC", "Durable"]),
+        .target(name: "TrainingNode", dependencies: [
+            "Training", "Learning", "Gossip", "GossipWire", "GossipRPC", "Durable", "RaftNode", "Consensus",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Raft: a deterministic core (no clocks, threads, sockets or files) and its crash-safe storage.
         .target(name: "Consensus", dependencies: ["Seeded"]),
@@ -89,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "gossipfl",
             dependencies: [
-                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus", "Durable", "Learning", "Gossip", "Training",
+                "GossipRPC", "GossipWire", "InteropKit", "Discovery", "Gateway", "DiscoveryClient", "RaftNode", "Consensus", "Durable", "Learning", "Gossip", "Training", "TrainingNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,7 +105,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Seeded"], exclude: ["Golden"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Seeded"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Gossip", "Seeded"]),
-        .testTarget(name: "TrainingNodeTests", dependencies: ["TrainingNode", "Training", "Learning", "Gossip", "GossipWire", "GossipRPC"]),
+        .testTarget(name: "TrainingNodeTests", dependencies: ["TrainingNode", "Training", "Learning", "Gossip", "GossipWire", "GossipRPC", "RaftNode"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "Consensus", "Durable"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftStorage", "Consensus", "GossipWire", "GossipRPC"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DiscoveryClient", "Discovery", "GossipRPC", "GossipWire"]),

@@ -65,7 +65,7 @@ extension RaftCore {
     /// Proposes `promote` for the first learner within the catch-up margin, when
     /// no other change is pending.
     mutating func maybePromoteLearner() {
-        guard role == .leader, config.autoPromoteLearners, transfer == nil,
+        guard role == .leader, config.autoPromoteLearners, transfer == nil, log.config.voters.count < config.maxVoters,
               log.lastConfigIndex <= log.committed, log.term(at: log.committed) == term else { return }
         for learner in log.config.learners.sorted() {
             guard let state = progress[learner], state.state == .replicate,

@@ -29,10 +29,14 @@ public struct RaftConfig: Equatable, Sendable {
     /// this many entries of the leader's last index.
     public var learnerCatchUpMargin: UInt64
     public var autoPromoteLearners: Bool
+    /// Learners are promoted only while there are fewer voters than this: a training cluster
+    /// keeps a small quorum (fast commits) and the other peers follow the log as learners.
+    public var maxVoters: Int
 
     public init(id: NodeID, randomSeed: UInt64, electionTicks: Int = 10, heartbeatTicks: Int = 1,
                 preVote: Bool = true, checkQuorum: Bool = true, maxEntriesPerMessage: Int = 64,
-                maxBytesPerMessage: Int = 1 << 20, maxInflightMessages: Int = 8, maxInflightBytes: Int = 4 << 20, learnerCatchUpMargin: UInt64 = 8, autoPromoteLearners: Bool = true) {
+                maxBytesPerMessage: Int = 1 << 20, maxInflightMessages: Int = 8, maxInflightBytes: Int = 4 << 20, learnerCatchUpMargin: UInt64 = 8, autoPromoteLearners: Bool = true,
+                maxVoters: Int = .max) {
         self.id = id
         self.randomSeed = randomSeed
         self.electionTicks = electionTicks
@@ -45,6 +49,7 @@ public struct RaftConfig: Equatable, Sendable {
         self.maxInflightBytes = maxInflightBytes
         self.learnerCatchUpMargin = learnerCatchUpMargin
         self.autoPromoteLearners = autoPromoteLearners
+        self.maxVoters = maxVoters
     }
 
     func validate() throws(RaftError) {

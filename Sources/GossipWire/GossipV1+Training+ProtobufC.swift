@@ -24,6 +24,8 @@ extension GossipV1.TrainingConfig: ProtobufCBacked {
         rounds = c.rounds
         bandwidthThreshold = c.bandwidth_threshold
         roundThreshold = c.round_threshold
+        minParticipants = c.min_participants
+        horizonRounds = c.horizon_rounds
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingConfig>, in arena: CArena) {
@@ -44,6 +46,8 @@ extension GossipV1.TrainingConfig: ProtobufCBacked {
         c.pointee.rounds = rounds
         c.pointee.bandwidth_threshold = bandwidthThreshold
         c.pointee.round_threshold = roundThreshold
+        c.pointee.min_participants = minParticipants
+        c.pointee.horizon_rounds = horizonRounds
     }
 }
 
@@ -104,6 +108,14 @@ extension GossipV1.ProgressReport: ProtobufCBacked {
     }
 }
 
+extension GossipV1.RoundHorizon: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__RoundHorizon>) { gossip__v1__round_horizon__init(c) }
+
+    init(c: Gossip__V1__RoundHorizon) throws { self.init(untilRound: c.until_round) }
+
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__RoundHorizon>, in arena: CArena) { c.pointee.until_round = untilRound }
+}
+
 extension GossipV1.TrainingCommand: ProtobufCBacked {
     static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__TrainingCommand>) { gossip__v1__training_command__init(c) }
 
@@ -111,7 +123,7 @@ extension GossipV1.TrainingCommand: ProtobufCBacked {
         self.init(
             configure: try GossipV1.TrainingConfig.decode(c.configure), admit: try GossipV1.Admission.decode(c.admit),
             retire: try GossipV1.Retirement.decode(c.retire), bandwidth: try GossipV1.BandwidthMatrix.decode(c.bandwidth),
-            progress: try GossipV1.ProgressReport.decode(c.progress))
+            progress: try GossipV1.ProgressReport.decode(c.progress), horizon: try GossipV1.RoundHorizon.decode(c.horizon))
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingCommand>, in arena: CArena) {
@@ -120,5 +132,6 @@ extension GossipV1.TrainingCommand: ProtobufCBacked {
         c.pointee.retire = arena.message(retire)
         c.pointee.bandwidth = arena.message(bandwidth)
         c.pointee.progress = arena.message(progress)
+        c.pointee.horizon = arena.message(horizon)
     }
 }

@@ -19,6 +19,8 @@ extension GossipV1 {
         public var rounds: UInt64 = 0
         public var bandwidthThreshold: Double = 0
         public var roundThreshold: UInt32 = 0
+        public var minParticipants: UInt32 = 0
+        public var horizonRounds: UInt32 = 0
 
         public init() {}
     }
@@ -75,6 +77,13 @@ extension GossipV1 {
         }
     }
 
+    /// `gossip.v1.RoundHorizon`: peers may run rounds below `untilRound`.
+    public struct RoundHorizon: WireMessage {
+        public var untilRound: UInt64
+
+        public init(untilRound: UInt64 = 0) { self.untilRound = untilRound }
+    }
+
     /// `gossip.v1.TrainingCommand`: exactly one field set.
     public struct TrainingCommand: WireMessage {
         public var configure: TrainingConfig?
@@ -82,14 +91,16 @@ extension GossipV1 {
         public var retire: Retirement?
         public var bandwidth: BandwidthMatrix?
         public var progress: ProgressReport?
+        public var horizon: RoundHorizon?
 
         public init(configure: TrainingConfig? = nil, admit: Admission? = nil, retire: Retirement? = nil,
-                    bandwidth: BandwidthMatrix? = nil, progress: ProgressReport? = nil) {
+                    bandwidth: BandwidthMatrix? = nil, progress: ProgressReport? = nil, horizon: RoundHorizon? = nil) {
             self.configure = configure
             self.admit = admit
             self.retire = retire
             self.bandwidth = bandwidth
             self.progress = progress
+            self.horizon = horizon
         }
     }
 }

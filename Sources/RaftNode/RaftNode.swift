@@ -55,7 +55,8 @@ public actor RaftNode<Machine: StateMachine> {
     public static func coreConfig(id: NodeID, options: RaftNodeOptions, seed: UInt64) -> RaftConfig {
         RaftConfig(id: id, randomSeed: seed, electionTicks: options.electionTicks, heartbeatTicks: options.heartbeatTicks,
                    maxEntriesPerMessage: options.maxEntriesPerMessage, maxBytesPerMessage: options.maxAppendBytes,
-                   maxInflightMessages: options.maxInflightMessages, maxInflightBytes: options.maxInflightBytes)
+                   maxInflightMessages: options.maxInflightMessages, maxInflightBytes: options.maxInflightBytes,
+                   maxVoters: options.maxVoters)
     }
 
     /// Starts ticking. `transport` sends this node's requests to its peers.

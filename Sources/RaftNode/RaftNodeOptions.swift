@@ -22,6 +22,8 @@ public struct RaftNodeOptions: Sendable {
     public var maxInflightBytes: Int
     /// A streamed InstallSnapshot larger than this is refused.
     public var maxSnapshotBytes: Int
+    /// Voters the leader promotes learners up to (further members stay learners).
+    public var maxVoters = Int.max
 
     public init(tickInterval: Duration = .milliseconds(20), electionTicks: Int = 10, heartbeatTicks: Int = 2,
                 maxEntriesPerMessage: Int = 256, maxInflightMessages: Int = 16, compactionThreshold: UInt64 = 8192,

@@ -94,5 +94,6 @@ public struct RecordLog: StateMachine, Equatable {
 
 public struct SnapshotFormatError: Error, CustomStringConvertible {
     public let reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { "snapshot data is malformed: \(reason)" }
 }

@@ -23,11 +23,18 @@ public struct RunConfiguration: Equatable, Sendable {
     public var rounds: Int?
     public var bandwidthThreshold: Double
     public var roundThreshold: Int
+    /// Training starts once this many peers are admitted.
+    public var minParticipants: Int
+    /// How far ahead of the fastest peer the round horizon is pushed.
+    public var horizonRounds: Int
+
+    public static let defaultHorizonRounds = 16
 
     public init(runId: String, architecture: Architecture, dataset: String = "fashion-mnist", partition: PartitionScheme, slots: Int, seed: UInt64,
                 algorithm: Algorithm = .saps, keepFraction: Double = 0.01, learningRate: Float = 0.05, learningRateDecay: Float = 0.992,
                 momentum: Float = 0.9, weightDecay: Float = 1e-4, batchSize: Int = 50, roundsPerEpoch: Int, rounds: Int?,
-                bandwidthThreshold: Double = 3, roundThreshold: Int = 3) {
+                bandwidthThreshold: Double = 3, roundThreshold: Int = 3, minParticipants: Int = 1,
+                horizonRounds: Int = RunConfiguration.defaultHorizonRounds) {
         self.runId = runId
         self.architecture = architecture
         self.dataset = dataset
@@ -45,6 +52,8 @@ public struct RunConfiguration: Equatable, Sendable {
         self.rounds = rounds
         self.bandwidthThreshold = bandwidthThreshold
         self.roundThreshold = roundThreshold
+        self.minParticipants = minParticipants
+        self.horizonRounds = horizonRounds
     }
 }
 
@@ -56,6 +65,8 @@ public enum TrainingEvent: Equatable, Sendable {
     /// Link bandwidths among `workers` (the matrix's order) from `fromRound` on.
     case bandwidth(workers: [String], matrix: BandwidthMatrix, fromRound: Int)
     case progress(node: String, round: Int, accuracy: Double)
+    /// Peers may run rounds below `untilRound` (see `TrainingLedger.horizon`).
+    case horizon(untilRound: Int)
 }
 
 /// A peer taking part in a round, and the data slot it trains on.
@@ -69,8 +80,14 @@ public struct Participant: Hashable, Sendable, Comparable {
 /// run, who trains in which round on which slot, the bandwidth matrix, progress. Pure: an entry
 /// that does not fit (an admission before the run is configured, a slot in use, a second
 /// configuration) is ignored identically on every peer, and the reason is returned.
+///
+/// Rounds are gated by the committed `horizon`: no peer plans round `horizon` or later until a
+/// larger horizon is committed, and admissions, retirements and matrices take effect no earlier
+/// than the horizon in force when they commit. So every peer has applied every change to a round
+/// before it plans that round, whatever its speed: the same plan everywhere without lock-step.
 public struct TrainingLedger: Sendable {
     public private(set) var configuration: RunConfiguration?
+    public private(set) var horizon = 0
     /// Per node, its admissions in order: the slot and the rounds [from, to).
     private var spans: [String: [(slot: Int, from: Int, to: Int?)]] = [:]
     private var matrices: [(workers: [String], matrix: BandwidthMatrix, from: Int)] = []
@@ -91,9 +108,10 @@ public struct TrainingLedger: Sendable {
             guard configuration.slots >= 1, configuration.roundsPerEpoch >= 1, configuration.batchSize >= 1,
                   !configuration.runId.isEmpty else { return .ignored("a run needs an id, slots, a batch size and rounds per epoch") }
             self.configuration = configuration
-        case .admit(let node, let from, let slot):
+        case .admit(let node, let requested, let slot):
             guard let configuration else { return .ignored("admission of \(node) before the run is configured") }
-            guard slot >= 0, slot < configuration.slots, from >= 0 else {
+            let from = max(requested, horizon)
+            guard slot >= 0, slot < configuration.slots, requested >= 0 else {
                 return .ignored("admission of \(node): slot \(slot) outside 0..<\(configuration.slots) or round \(from) < 0")
             }
             if let last = spans[node]?.last, last.to == nil { return .ignored("\(node) is already admitted") }
@@ -101,21 +119,48 @@ public struct TrainingLedger: Sendable {
             spans[node, default: []].append((slot, from, nil))
         case .retire(let node, let from, _):
             guard var list = spans[node], let last = list.last, last.to == nil else { return .ignored("\(node) is not training") }
-            list[list.count - 1].to = max(from, last.from)
+            list[list.count - 1].to = max(from, last.from, horizon)
             spans[node] = list
         case .bandwidth(let workers, let matrix, let from):
             guard matrix.workers == workers.count, Set(workers).count == workers.count, from >= 0 else {
                 return .ignored("a bandwidth matrix of \(matrix.workers) workers for \(workers.count) names")
             }
-            matrices.append((workers, matrix, from))
+            matrices.append((workers, matrix, max(from, horizon)))
         case .progress(let node, let round, let accuracy):
             guard spans[node] != nil, accuracy.isFinite, accuracy >= 0, accuracy <= 1 else {
                 return .ignored("progress from \(node), which never trained, or accuracy \(accuracy)")
             }
             if let previous = progress[node], previous.round >= round { return .ignored("\(node)'s progress for round \(round) is old") }
             progress[node] = (round, accuracy)
+        case .horizon(let until):
+            guard configuration != nil else { return .ignored("a round horizon before the run is configured") }
+            guard until > horizon else { return .ignored("horizon \(until) is not beyond \(horizon)") }
+            horizon = until
         }
         return .applied
+    }
+
+    /// `node`'s current admission (slot and first round), nil while it is not admitted.
+    public func admission(of node: String) -> (slot: Int, from: Int)? {
+        guard let last = spans[node]?.last, last.to == nil else { return nil }
+        return (last.slot, last.from)
+    }
+
+    /// The round from which `node` stopped training (its latest admission ended), if it did.
+    public func retiredFrom(_ node: String) -> Int? { spans[node]?.last?.to }
+
+    /// Whether `node` ever trained in this run.
+    public func hasTrained(_ node: String) -> Bool { spans[node] != nil }
+
+    /// Peers admitted now (an open admission), whatever round it starts from.
+    public var admittedCount: Int { spans.values.filter { $0.last?.to == nil }.count }
+
+    /// A slot nobody holds from round `from` on: `preferred` if free, else the lowest.
+    public func freeSlot(from: Int, preferred: Int? = nil) -> Int? {
+        guard let configuration else { return nil }
+        let start = max(from, horizon)
+        if let preferred, preferred >= 0, preferred < configuration.slots, holder(ofSlot: preferred, from: start) == nil { return preferred }
+        return (0..<configuration.slots).first { holder(ofSlot: $0, from: start) == nil }
     }
 
     /// Who trains in `round`, in node-id order (every peer numbers them the same way).

@@ -14,7 +14,7 @@ extension TrainingEvent {
     /// The event a committed `gossip.v1.TrainingCommand` carries.
     public init(command: GossipV1.TrainingCommand) throws(TrainingCommandError) {
         let set = [command.configure != nil, command.admit != nil, command.retire != nil, command.bandwidth != nil,
-                   command.progress != nil].filter { $0 }.count
+                   command.progress != nil, command.horizon != nil].filter { $0 }.count
         guard set == 1 else { throw TrainingCommandError("a training command sets exactly one field, this one sets \(set)") }
         if let c = command.configure {
             self = .configure(try RunConfiguration(c))
@@ -32,6 +32,8 @@ extension TrainingEvent {
             let matrix: BandwidthMatrix
             do { matrix = try BandwidthMatrix(rows: rows) } catch { throw TrainingCommandError("bandwidth: \(error)") }
             self = .bandwidth(workers: b.workers, matrix: matrix, fromRound: from)
+        } else if let h = command.horizon {
+            self = .horizon(untilRound: try Self.round(h.untilRound))
         } else {
             let p = command.progress!
             self = .progress(node: p.nodeId, round: try Self.round(p.round), accuracy: p.testAccuracy)
@@ -57,7 +59,7 @@ extension RunConfiguration {
         do { partition = try PartitionScheme(parsing: c.partition) } catch { throw TrainingCommandError("configure: \(error)") }
         guard c.keepFraction > 0, c.keepFraction <= 1, c.learningRate > 0, c.learningRate.isFinite, c.learningRateDecay > 0,
               c.momentum >= 0, c.momentum < 1, c.weightDecay >= 0, c.weightDecay.isFinite, c.batchSize >= 1,
-              c.batchSize <= UInt32(SimulationConfig.maxBatchSize), c.roundsPerEpoch >= 1, c.slots >= 1, !c.runId.isEmpty,
+              c.batchSize <= UInt32(SimulationConfig.maxBatchSize), c.roundsPerEpoch >= 1, c.slots >= 1, c.minParticipants <= c.slots, !c.runId.isEmpty,
               c.bandwidthThreshold.isFinite else {
             throw TrainingCommandError("configure: run id, slots, keep fraction, learning rate, momentum, weight decay, batch size "
                                        + "or rounds per epoch out of range")
@@ -67,7 +69,9 @@ extension RunConfiguration {
                   learningRateDecay: Float(c.learningRateDecay), momentum: Float(c.momentum), weightDecay: Float(c.weightDecay),
                   batchSize: Int(c.batchSize), roundsPerEpoch: Int(c.roundsPerEpoch),
                   rounds: c.rounds == 0 ? nil : try TrainingEvent.round(c.rounds),
-                  bandwidthThreshold: c.bandwidthThreshold, roundThreshold: Int(c.roundThreshold))
+                  bandwidthThreshold: c.bandwidthThreshold, roundThreshold: Int(c.roundThreshold),
+                  minParticipants: Int(max(1, c.minParticipants)),
+                  horizonRounds: c.horizonRounds == 0 ? RunConfiguration.defaultHorizonRounds : Int(c.horizonRounds))
     }
 }
 
@@ -95,6 +99,8 @@ extension GossipV1.TrainingCommand {
             c.rounds = UInt64(run.rounds ?? 0)
             c.bandwidthThreshold = run.bandwidthThreshold
             c.roundThreshold = UInt32(run.roundThreshold)
+            c.minParticipants = UInt32(run.minParticipants)
+            c.horizonRounds = UInt32(run.horizonRounds)
             configure = c
         case .admit(let node, let from, let slot):
             admit = GossipV1.Admission(nodeId: node, fromRound: UInt64(from), slot: UInt32(slot))
@@ -104,6 +110,8 @@ extension GossipV1.TrainingCommand {
             bandwidth = GossipV1.BandwidthMatrix(workers: workers, mbps: matrix.rows.flatMap { $0 }, fromRound: UInt64(from))
         case .progress(let node, let round, let accuracy):
             progress = GossipV1.ProgressReport(nodeId: node, round: UInt64(round), testAccuracy: accuracy)
+        case .horizon(let until):
+            horizon = GossipV1.RoundHorizon(untilRound: UInt64(until))
         }
     }
 }

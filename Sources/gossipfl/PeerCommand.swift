@@ -3,8 +3,10 @@ import Consensus
 import DiscoveryClient
 import Foundation
 import GossipRPC
+import Learning
 import Logging
 import RaftNode
+import TrainingNode
 
 /// Runs one training peer's Raft node until SIGTERM/SIGINT.
 struct PeerCommand: AsyncParsableCommand {
@@ -33,7 +35,10 @@ struct PeerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-request-bytes"),
             help: "Largest proposal accepted; bigger ones get RESOURCE_EXHAUSTED (etcd's default: 1.5 MiB).")
     var maxRequestBytes = RaftNodeOptions().maxRequestBytes
+    @Option(name: .customLong("max-voters"), help: "Voters at most; further members stay learners (non-voting).")
+    var maxVoters = 5
     @OptionGroup var tls: TLSOptions
+    @OptionGroup(title: "Training") var training: PeerTrainingOptions
 
     func validate() throws {
         guard tickMs > 0, heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
@@ -41,20 +46,53 @@ struct PeerCommand: AsyncParsableCommand {
         }
         guard !(bootstrap && join != nil) else { throw ValidationError("--bootstrap and --join exclude each other") }
         guard (1...(256 << 20)).contains(maxRequestBytes) else { throw ValidationError("--max-request-bytes must be in 1...268435456") }
+        guard maxVoters >= 1 else { throw ValidationError("--max-voters must be at least 1") }
     }
 
     func run() async throws {
+        guard training.train else {
+            try await serve(machine: RecordLog(), services: []) { _ in nil }
+            return
+        }
+        let data: DatasetDirectory
+        do { data = try DatasetDirectory(path: training.datasetDir) } catch { throw ValidationError("--dataset-dir: \(error)") }
+        var options = try training.peerOptions(dataDir: dataDir, trainingSamples: data.train.count)
+        options.tls = tls.cluster
+        GEMMThreads.set(1)
+        let trainer = TrainingPeer(id: id, data: data, options: options)
+        let me = id
+        try await serve(machine: TrainingMachine(), services: [GossipService.make(backend: trainer)]) { peer in
+            trainer.bind(node: peer.node)
+            return (Task {
+                do {
+                    try await trainer.run()
+                } catch {
+                    // Not a crash: the reason, and EX_CONFIG (78) so a supervisor does not loop on it.
+                    FileHandle.standardError.write(Data("training peer \(me) cannot train: \(error)\n".utf8))
+                    Foundation.exit(78)
+                }
+            }, trainer.stop)
+        }
+    }
+
+    /// Starts the Raft peer with `machine`, then `attach` (training, when asked), and runs
+    /// until SIGTERM/SIGINT; the attached work is stopped and awaited before Raft shuts down.
+    private func serve<Machine: StateMachine>(machine: Machine, services: [Service],
+                                              attach: (RaftPeer<Machine>) -> (task: Task<Void, Never>, stop: @Sendable () -> Void)?)
+        async throws {
         var logger = Logger(label: "gossipfl.peer")
         logger.logLevel = .info
         tls.warnIfExposed(listening: listen.host)
         var options = RaftNodeOptions(tickInterval: .milliseconds(tickMs), electionTicks: electionTicks, heartbeatTicks: heartbeatTicks)
         options.maxRequestBytes = maxRequestBytes
+        options.maxVoters = maxVoters
         let termination = TerminationSignal()
         let discovery = DiscoverySlot()
         let staticJoin = (join ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
-        let peer: RaftPeer<RecordLog>
+        let peer: RaftPeer<Machine>
         do {
-            peer = try await start(options: options, discovery: discovery, staticJoin: staticJoin, logger: logger)
+            peer = try await start(machine: machine, services: services, options: options, discovery: discovery,
+                                   staticJoin: staticJoin, logger: logger)
         } catch let error as UnusableState {
             // Not a crash: a clear line and EX_CONFIG (78), which supervisors can be told not to restart on.
             FileHandle.standardError.write(Data("raft peer \(id) cannot start: \(error)\n".utf8))
@@ -80,17 +118,23 @@ struct PeerCommand: AsyncParsableCommand {
         }
         let how = peer.restored ? "resumed" : (await peer.node.clusterConfig.voters == [id] ? "bootstrapped" : "joined")
         // The ready line comes last: a joiner prints it once a leader accepted it.
+        let attached = attach(peer)
         FileHandle.standardOutput.write(Data("raft peer \(id) \(how)\nlistening on \(peer.address)\n".utf8))
         await termination.wait()
+        if let attached {
+            attached.stop()
+            await attached.task.value
+        }
         await discovery.client?.stop()
         await peer.shutdown()
     }
 
-    private func start(options: RaftNodeOptions, discovery: DiscoverySlot, staticJoin: [String],
-                       logger: Logger) async throws -> RaftPeer<RecordLog> {
+    private func start<Machine: StateMachine>(machine: Machine, services: [Service], options: RaftNodeOptions, discovery: DiscoverySlot,
+                                              staticJoin: [String], logger: Logger) async throws -> RaftPeer<Machine> {
         try await RaftPeer.start(
             id: id, host: listen.host, port: listen.port, advertiseHost: advertiseHost, dataDirectory: dataDir,
-            machine: RecordLog(), options: options, tls: tls.cluster, joinDeadline: .seconds(joinTimeoutSeconds), logger: logger
+            machine: machine, options: options, tls: tls.cluster, joinDeadline: .seconds(joinTimeoutSeconds), services: services,
+            logger: logger
         ) { address, restored in
             guard let gateway else {
                 return bootstrap ? .bootstrap : staticJoin.isEmpty ? .resume : .join(staticJoin)
@@ -117,7 +161,7 @@ struct PeerCommand: AsyncParsableCommand {
 
     /// A newcomer needs one answer: bootstrap, or whom to join. Retries while the gateway is
     /// down; after a while falls back to the cached answer or the --join list.
-    private func askGateway(_ client: DiscoveryClient, fallback: [String], logger: Logger) async throws -> RaftPeer<RecordLog>.Start {
+    private func askGateway<Machine>(_ client: DiscoveryClient, fallback: [String], logger: Logger) async throws -> RaftPeer<Machine>.Start {
         let clock = ContinuousClock()
         let giveUp = clock.now + .seconds(joinTimeoutSeconds)
         var delay = Duration.milliseconds(100)

@@ -7,7 +7,7 @@ import Training
 
 @Suite struct TrainingCommandCodecTests {
     static let run = RunConfiguration(runId: "run-1", architecture: .cnn, partition: .dirichlet(alpha: 0.5), slots: 6, seed: .max >> 3,
-                                      algorithm: .power, roundsPerEpoch: 150, rounds: nil)
+                                      algorithm: .power, roundsPerEpoch: 150, rounds: nil, minParticipants: 4, horizonRounds: 32)
 
     /// Every event survives the trip through its committed bytes.
     @Test func eventsRoundTripThroughTheWire() throws {
@@ -17,6 +17,7 @@ import Training
             .retire(node: "nœud-2", fromRound: 1 << 40, reason: "missed 5 rounds"),
             .bandwidth(workers: ["a", "b"], matrix: try BandwidthMatrix(rows: [[0, 12.5], [12.5, 0]]), fromRound: 30),
             .progress(node: "n3", round: 150, accuracy: 0.8125),
+            .horizon(untilRound: 4096),
         ]
         for event in events {
             let bytes = GossipV1.TrainingCommand(event).encode()

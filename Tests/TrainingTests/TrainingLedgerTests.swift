@@ -84,3 +84,35 @@ import Testing
         #expect(replay.planNext(ledger: ledger) == live.planNext(ledger: ledger))
     }
 }
+
+/// The round horizon: changes land no earlier than the rounds already released.
+@Suite struct RoundHorizonTests {
+    @Test func changesTakeEffectNoEarlierThanTheHorizon() {
+        var ledger = TrainingLedgerTests.ledger()
+        #expect(ledger.horizon == 0)
+        #expect(ledger.apply(.horizon(untilRound: 64)) == .applied)
+        if case .ignored = ledger.apply(.horizon(untilRound: 32)) {} else { Issue.record("the horizon only grows") }
+        #expect(ledger.horizon == 64)
+        // Asked for round 10, released rounds run to 63: n5 trains from 64, n2 stops at 64.
+        #expect(ledger.apply(.admit(node: "n5", fromRound: 10, slot: 4)) == .applied)
+        #expect(ledger.admission(of: "n5")! == (slot: 4, from: 64))
+        #expect(ledger.participants(at: 63).count == 4 && ledger.participants(at: 64).count == 5)
+        #expect(ledger.apply(.retire(node: "n2", fromRound: 5, reason: "missed 3 exchanges")) == .applied)
+        #expect(ledger.participants(at: 63).contains { $0.node == "n2" })
+        #expect(!ledger.participants(at: 64).contains { $0.node == "n2" })
+        #expect(ledger.retiredFrom("n2") == 64 && ledger.admission(of: "n2") == nil && ledger.hasTrained("n2"))
+        #expect(ledger.admittedCount == 4)
+        // n2's slot is free from 64; a request for an earlier round lands there too.
+        #expect(ledger.freeSlot(from: 0, preferred: 1) == 1)
+        #expect(ledger.freeSlot(from: 0, preferred: 0) == 1)
+        #expect(ledger.apply(.admit(node: "n2", fromRound: 0, slot: 1)) == .applied)
+        #expect(ledger.admission(of: "n2")! == (slot: 1, from: 64))
+        #expect(ledger.freeSlot(from: 100) == nil)
+    }
+
+    @Test func aHorizonNeedsARun() {
+        var ledger = TrainingLedger()
+        if case .ignored = ledger.apply(.horizon(untilRound: 16)) {} else { Issue.record("no run configured") }
+        #expect(ledger.horizon == 0)
+    }
+}

@@ -27,6 +27,7 @@ typedef struct Gossip__V1__Admission Gossip__V1__Admission;
 typedef struct Gossip__V1__Retirement Gossip__V1__Retirement;
 typedef struct Gossip__V1__BandwidthMatrix Gossip__V1__BandwidthMatrix;
 typedef struct Gossip__V1__ProgressReport Gossip__V1__ProgressReport;
+typedef struct Gossip__V1__RoundHorizon Gossip__V1__RoundHorizon;
 typedef struct Gossip__V1__TrainingCommand Gossip__V1__TrainingCommand;
 typedef struct Gossip__V1__StatusRequest Gossip__V1__StatusRequest;
 typedef struct Gossip__V1__TrainingStatus Gossip__V1__TrainingStatus;
@@ -227,10 +228,18 @@ struct  Gossip__V1__TrainingConfig
    */
   double bandwidth_threshold;
   uint32_t round_threshold;
+  /*
+   * Training starts once this many peers are admitted (0: at the first admission).
+   */
+  uint32_t min_participants;
+  /*
+   * How far ahead of the fastest peer the round horizon is extended (0: 16 rounds).
+   */
+  uint32_t horizon_rounds;
 };
 #define GOSSIP__V1__TRAINING_CONFIG__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_config__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -296,6 +305,21 @@ struct  Gossip__V1__ProgressReport
 
 
 /*
+ * Peers may run rounds below `until_round`. A change (admission, retirement, bandwidth) takes
+ * effect no earlier than the horizon committed before it, so every peer sees it before it
+ * plans the rounds it affects. The committed horizon only grows.
+ */
+struct  Gossip__V1__RoundHorizon
+{
+  ProtobufCMessage base;
+  uint64_t until_round;
+};
+#define GOSSIP__V1__ROUND_HORIZON__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__round_horizon__descriptor) \
+    , 0 }
+
+
+/*
  * Exactly one field is set.
  */
 struct  Gossip__V1__TrainingCommand
@@ -306,10 +330,11 @@ struct  Gossip__V1__TrainingCommand
   Gossip__V1__Retirement *retire;
   Gossip__V1__BandwidthMatrix *bandwidth;
   Gossip__V1__ProgressReport *progress;
+  Gossip__V1__RoundHorizon *horizon;
 };
 #define GOSSIP__V1__TRAINING_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_command__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 struct  Gossip__V1__StatusRequest
@@ -569,6 +594,25 @@ Gossip__V1__ProgressReport *
 void   gossip__v1__progress_report__free_unpacked
                      (Gossip__V1__ProgressReport *message,
                       ProtobufCAllocator *allocator);
+/* Gossip__V1__RoundHorizon methods */
+void   gossip__v1__round_horizon__init
+                     (Gossip__V1__RoundHorizon         *message);
+size_t gossip__v1__round_horizon__get_packed_size
+                     (const Gossip__V1__RoundHorizon   *message);
+size_t gossip__v1__round_horizon__pack
+                     (const Gossip__V1__RoundHorizon   *message,
+                      uint8_t             *out);
+size_t gossip__v1__round_horizon__pack_to_buffer
+                     (const Gossip__V1__RoundHorizon   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__RoundHorizon *
+       gossip__v1__round_horizon__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__round_horizon__free_unpacked
+                     (Gossip__V1__RoundHorizon *message,
+                      ProtobufCAllocator *allocator);
 /* Gossip__V1__TrainingCommand methods */
 void   gossip__v1__training_command__init
                      (Gossip__V1__TrainingCommand         *message);
@@ -664,6 +708,9 @@ typedef void (*Gossip__V1__BandwidthMatrix_Closure)
 typedef void (*Gossip__V1__ProgressReport_Closure)
                  (const Gossip__V1__ProgressReport *message,
                   void *closure_data);
+typedef void (*Gossip__V1__RoundHorizon_Closure)
+                 (const Gossip__V1__RoundHorizon *message,
+                  void *closure_data);
 typedef void (*Gossip__V1__TrainingCommand_Closure)
                  (const Gossip__V1__TrainingCommand *message,
                   void *closure_data);
@@ -740,6 +787,7 @@ extern const ProtobufCMessageDescriptor gossip__v1__admission__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__retirement__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_matrix__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__progress_report__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__round_horizon__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor;

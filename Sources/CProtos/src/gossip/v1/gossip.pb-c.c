@@ -508,6 +508,51 @@ void   gossip__v1__progress_report__free_unpacked
   assert(message->base.descriptor == &gossip__v1__progress_report__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   gossip__v1__round_horizon__init
+                     (Gossip__V1__RoundHorizon         *message)
+{
+  static const Gossip__V1__RoundHorizon init_value = GOSSIP__V1__ROUND_HORIZON__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__round_horizon__get_packed_size
+                     (const Gossip__V1__RoundHorizon *message)
+{
+  assert(message->base.descriptor == &gossip__v1__round_horizon__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__round_horizon__pack
+                     (const Gossip__V1__RoundHorizon *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__round_horizon__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__round_horizon__pack_to_buffer
+                     (const Gossip__V1__RoundHorizon *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__round_horizon__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__RoundHorizon *
+       gossip__v1__round_horizon__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__RoundHorizon *)
+     protobuf_c_message_unpack (&gossip__v1__round_horizon__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__round_horizon__free_unpacked
+                     (Gossip__V1__RoundHorizon *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__round_horizon__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   gossip__v1__training_command__init
                      (Gossip__V1__TrainingCommand         *message)
 {
@@ -1143,7 +1188,7 @@ const ProtobufCMessageDescriptor gossip__v1__bandwidth_report__descriptor =
   (ProtobufCMessageInit) gossip__v1__bandwidth_report__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__training_config__field_descriptors[17] =
+static const ProtobufCFieldDescriptor gossip__v1__training_config__field_descriptors[19] =
 {
   {
     "run_id",
@@ -1349,15 +1394,41 @@ static const ProtobufCFieldDescriptor gossip__v1__training_config__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "min_participants",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, min_participants),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "horizon_rounds",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingConfig, horizon_rounds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__training_config__field_indices_by_name[] = {
   6,   /* field[6] = algorithm */
   15,   /* field[15] = bandwidth_threshold */
   12,   /* field[12] = batch_size */
   2,   /* field[2] = dataset */
+  18,   /* field[18] = horizon_rounds */
   7,   /* field[7] = keep_fraction */
   8,   /* field[8] = learning_rate */
   9,   /* field[9] = learning_rate_decay */
+  17,   /* field[17] = min_participants */
   1,   /* field[1] = model */
   10,   /* field[10] = momentum */
   3,   /* field[3] = partition */
@@ -1372,7 +1443,7 @@ static const unsigned gossip__v1__training_config__field_indices_by_name[] = {
 static const ProtobufCIntRange gossip__v1__training_config__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor gossip__v1__training_config__descriptor =
 {
@@ -1382,7 +1453,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_config__descriptor =
   "Gossip__V1__TrainingConfig",
   "gossip.v1",
   sizeof(Gossip__V1__TrainingConfig),
-  17,
+  19,
   gossip__v1__training_config__field_descriptors,
   gossip__v1__training_config__field_indices_by_name,
   1,  gossip__v1__training_config__number_ranges,
@@ -1645,7 +1716,45 @@ const ProtobufCMessageDescriptor gossip__v1__progress_report__descriptor =
   (ProtobufCMessageInit) gossip__v1__progress_report__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descriptors[5] =
+static const ProtobufCFieldDescriptor gossip__v1__round_horizon__field_descriptors[1] =
+{
+  {
+    "until_round",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__RoundHorizon, until_round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__round_horizon__field_indices_by_name[] = {
+  0,   /* field[0] = until_round */
+};
+static const ProtobufCIntRange gossip__v1__round_horizon__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor gossip__v1__round_horizon__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.RoundHorizon",
+  "RoundHorizon",
+  "Gossip__V1__RoundHorizon",
+  "gossip.v1",
+  sizeof(Gossip__V1__RoundHorizon),
+  1,
+  gossip__v1__round_horizon__field_descriptors,
+  gossip__v1__round_horizon__field_indices_by_name,
+  1,  gossip__v1__round_horizon__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__round_horizon__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descriptors[6] =
 {
   {
     "configure",
@@ -1707,18 +1816,31 @@ static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "horizon",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, horizon),
+    &gossip__v1__round_horizon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__training_command__field_indices_by_name[] = {
   1,   /* field[1] = admit */
   3,   /* field[3] = bandwidth */
   0,   /* field[0] = configure */
+  5,   /* field[5] = horizon */
   4,   /* field[4] = progress */
   2,   /* field[2] = retire */
 };
 static const ProtobufCIntRange gossip__v1__training_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
 {
@@ -1728,7 +1850,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
   "Gossip__V1__TrainingCommand",
   "gossip.v1",
   sizeof(Gossip__V1__TrainingCommand),
-  5,
+  6,
   gossip__v1__training_command__field_descriptors,
   gossip__v1__training_command__field_indices_by_name,
   1,  gossip__v1__training_command__number_ranges,

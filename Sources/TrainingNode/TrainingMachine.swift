@@ -1,0 +1,83 @@
+import GossipWire
+import RaftNode
+import Training
+
+/// The Raft state machine of a training peer: committed `gossip.v1.TrainingCommand`s applied to a
+/// `TrainingLedger`, in log order. A snapshot is the commands that shaped the ledger, replayed on
+/// restore (only each peer's newest progress report is kept, so it stays small).
+public struct TrainingMachine: StateMachine {
+    public private(set) var ledger = TrainingLedger()
+    /// Why the newest entries were ignored (the same on every peer), for the log.
+    public private(set) var ignored: [(index: UInt64, reason: String)] = []
+    public private(set) var appliedIndex: UInt64 = 0
+    private var history: [[UInt8]] = []
+    private var progressAt: [String: Int] = [:]
+
+    public init() {}
+
+    public mutating func apply(_ data: [UInt8], index: UInt64) {
+        appliedIndex = index
+        let event: TrainingEvent
+        do {
+            event = try TrainingEvent(command: try GossipV1.TrainingCommand(decoding: data))
+        } catch {
+            note(index, "not a training command: \(error)")
+            return
+        }
+        switch ledger.apply(event) {
+        case .applied:
+            if case .progress(let node, _, _) = event, let earlier = progressAt[node] {
+                history[earlier] = []
+            }
+            if case .progress(let node, _, _) = event { progressAt[node] = history.count }
+            history.append(data)
+        case .ignored(let reason):
+            note(index, reason)
+        }
+    }
+
+    private mutating func note(_ index: UInt64, _ reason: String) {
+        ignored.append((index, reason))
+        if ignored.count > 16 { ignored.removeFirst(ignored.count - 16) }
+    }
+
+    public func snapshot() -> [UInt8] {
+        var out: [UInt8] = []
+        append(appliedIndex, to: &out)
+        for record in history where !record.isEmpty {
+            append(UInt64(record.count), to: &out)
+            out += record
+        }
+        return out
+    }
+
+    public mutating func restore(_ data: [UInt8]) throws {
+        var fresh = TrainingMachine()
+        guard !data.isEmpty else {
+            self = fresh
+            return
+        }
+        guard data.count >= 8 else { throw SnapshotFormatError(reason: "training snapshot of \(data.count) bytes") }
+        let index = Self.u64(data, at: 0)
+        var position = 8
+        while position < data.count {
+            guard data.count - position >= 8 else { throw SnapshotFormatError(reason: "truncated length at byte \(position)") }
+            let length = Self.u64(data, at: position)
+            position += 8
+            guard length <= UInt64(data.count - position) else { throw SnapshotFormatError(reason: "record of \(length) bytes at \(position)") }
+            fresh.apply(Array(data[position..<position + Int(length)]), index: index)
+            position += Int(length)
+        }
+        fresh.appliedIndex = index
+        fresh.ignored = []
+        self = fresh
+    }
+
+    private func append(_ value: UInt64, to out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    private static func u64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
+    }
+}

@@ -1,0 +1,37 @@
+import GossipRPC
+import GossipWire
+
+/// The gossip.v1 side of a training peer: what its partners, newcomers and `train-status` ask.
+extension TrainingPeer: GossipBackend {
+    public func trainingStatus() async -> GossipV1.TrainingStatus {
+        let info = status.withLock { $0 }
+        return GossipV1.TrainingStatus(nodeId: id, runId: info.runId, round: UInt64(info.round), epoch: info.epoch, training: info.training,
+                                       partnerId: info.partner, testAccuracy: info.accuracy, evaluatedRound: UInt64(info.evaluatedRound),
+                                       megabytesSent: Double(info.bytesSent) / 1e6)
+    }
+
+    public func currentModel(run: String) async -> (values: [Float], round: UInt64, architecture: String)? {
+        guard let engine = engine.withLock({ $0 }), engine.configuration.runId == run else { return nil }
+        let copy = await engine.point.modelCopy()
+        return (copy.values, UInt64(copy.round), engine.configuration.architecture.rawValue)
+    }
+
+    public func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues {
+        guard let engine = engine.withLock({ $0 }) else { throw RPCError(.unavailable, "\(id) has not started training yet") }
+        let run = engine.configuration.runId
+        guard values.runId == run else {
+            throw RPCError(.failedPrecondition, "\(id) trains run \(run.debugDescription), not \(values.runId.debugDescription)")
+        }
+        guard values.encoding == .float32LE else {
+            throw RPCError(.invalidArgument, "values must be FLOAT32_LE for \(engine.configuration.algorithm.rawValue), not \(values.encoding)")
+        }
+        guard values.values.count == engine.maskCount * 4 else {
+            throw RPCError(.invalidArgument, "\(values.values.count) bytes of values; the mask of run \(run) holds \(engine.maskCount) float32 values")
+        }
+        guard values.round <= UInt64(1) << 62 else { throw RPCError(.invalidArgument, "round \(values.round) is out of range") }
+        let mine = try await engine.point.exchange(round: Int(values.round), sender: values.senderId, partnerBytes: values.values,
+                                                   timeout: options.exchangeTimeout * 0.8)
+        status.withLock { $0.bytesSent += mine.count }
+        return GossipV1.ModelValues(runId: run, round: values.round, senderId: id, encoding: .float32LE, values: mine)
+    }
+}

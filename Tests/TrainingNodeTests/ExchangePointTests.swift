@@ -1,0 +1,90 @@
+import Gossip
+import GossipRPC
+import Testing
+@testable import TrainingNode
+
+/// The meeting point of a training loop and its partner's request, without sockets.
+@Suite(.timeLimit(.minutes(1))) struct ExchangePointTests {
+    static func bytes(_ values: [Float]) -> [UInt8] {
+        values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+    }
+
+    static func code(_ body: () async throws -> Void) async -> StatusCode? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error.code
+        } catch {
+            return .unknown
+        }
+    }
+
+    @Test func aParkedLoopAveragesWithItsPartnerAndAnswersWithItsOwnValues() async throws {
+        let model = ModelBox(parameters: [0, 10, 20, 30])
+        let point = ExchangePoint(model: model)
+        point.enter(round: 5)
+        async let outcome = point.await(round: 5, partner: "n2", indices: [1, 3], timeout: .seconds(10))
+        // The request may come before the loop parks: it waits for it.
+        let mine = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([12, 34]), timeout: .seconds(10))
+        #expect(await outcome == .exchanged(receivedBytes: 8))
+        #expect(mine == Self.bytes([10, 30]))
+        #expect(model.parameters == [0, 11, 20, 32])
+        // Round 5 is over here: a second request for it is refused.
+        #expect(await Self.code { _ = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+    }
+
+    @Test func refusalsLeaveTheModelUntouched() async throws {
+        let model = ModelBox(parameters: [0, 10, 20, 30])
+        let point = ExchangePoint(model: model)
+        #expect(await Self.code { _ = try await point.exchange(round: 0, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+            == .unavailable)
+        point.enter(round: 7)
+        async let outcome = point.await(round: 7, partner: "n2", indices: [0, 2], timeout: .seconds(2))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n3", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1, .nan]), timeout: .seconds(1)) }
+            == .invalidArgument)
+        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1]), timeout: .seconds(1)) }
+            == .invalidArgument)
+        #expect(await Self.code { _ = try await point.exchange(round: 6, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+        #expect(model.parameters == [0, 10, 20, 30])
+        // Still parked: the right request completes it.
+        _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([2, 4]), timeout: .seconds(1))
+        #expect(await outcome == .exchanged(receivedBytes: 8))
+        #expect(model.parameters == [1, 10, 12, 30])
+    }
+
+    @Test func aPartnerThatNeverComesIsMissedAndALateOneRefused() async throws {
+        let model = ModelBox(parameters: [1, 2])
+        let point = ExchangePoint(model: model)
+        point.enter(round: 3)
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(await point.await(round: 3, partner: "n2", indices: [0], timeout: .milliseconds(100)) == .missed)
+        #expect(clock.now - start < .seconds(5))
+        #expect(await Self.code { _ = try await point.exchange(round: 3, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+        // A request for a round this peer does not reach in time is given up on both sides.
+        #expect(await Self.code { _ = try await point.exchange(round: 4, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .milliseconds(50)) }
+            == .deadlineExceeded)
+        point.enter(round: 4)
+        #expect(await point.await(round: 4, partner: "n2", indices: [0], timeout: .seconds(10)) == .missed)
+        #expect(model.parameters == [1, 2])
+    }
+
+    @Test func modelCopiesAreTakenWhereTheLoopDoesNotWrite() async throws {
+        let model = ModelBox(parameters: [1, 2, 3])
+        let point = ExchangePoint(model: model)
+        point.enter(round: 9)
+        async let copy = point.modelCopy()
+        try await Task.sleep(for: .milliseconds(20))
+        model.parameters = [4, 5, 6]
+        point.serveCopies(round: 10)
+        let served = await copy
+        #expect(served.values == [4, 5, 6] && served.round == 10)
+    }
+}
