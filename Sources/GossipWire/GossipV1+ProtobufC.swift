@@ -156,7 +156,8 @@ extension GossipV1.TrainingStatus: ProtobufCBacked {
         self.init(
             nodeId: try decodeString(c.node_id), runId: try decodeString(c.run_id), round: c.round, epoch: c.epoch,
             training: c.training != 0, partnerId: try decodeString(c.partner_id), testAccuracy: c.test_accuracy,
-            evaluatedRound: c.evaluated_round, megabytesSent: c.megabytes_sent)
+            evaluatedRound: c.evaluated_round, megabytesSent: c.megabytes_sent, exchanges: c.exchanges,
+            missedExchanges: c.missed_exchanges)
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingStatus>, in arena: CArena) {
@@ -169,5 +170,7 @@ extension GossipV1.TrainingStatus: ProtobufCBacked {
         c.pointee.test_accuracy = testAccuracy
         c.pointee.evaluated_round = evaluatedRound
         c.pointee.megabytes_sent = megabytesSent
+        c.pointee.exchanges = exchanges
+        c.pointee.missed_exchanges = missedExchanges
     }
 }

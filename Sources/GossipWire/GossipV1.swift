@@ -128,9 +128,12 @@ extension GossipV1 {
         public var testAccuracy: Double
         public var evaluatedRound: UInt64
         public var megabytesSent: Double
+        public var exchanges: UInt64
+        public var missedExchanges: UInt64
 
         public init(nodeId: String = "", runId: String = "", round: UInt64 = 0, epoch: Double = 0, training: Bool = false,
-                    partnerId: String = "", testAccuracy: Double = 0, evaluatedRound: UInt64 = 0, megabytesSent: Double = 0) {
+                    partnerId: String = "", testAccuracy: Double = 0, evaluatedRound: UInt64 = 0, megabytesSent: Double = 0,
+                    exchanges: UInt64 = 0, missedExchanges: UInt64 = 0) {
             self.nodeId = nodeId
             self.runId = runId
             self.round = round
@@ -140,6 +143,8 @@ extension GossipV1 {
             self.testAccuracy = testAccuracy
             self.evaluatedRound = evaluatedRound
             self.megabytesSent = megabytesSent
+            self.exchanges = exchanges
+            self.missedExchanges = missedExchanges
         }
     }
 }

@@ -77,7 +77,9 @@ struct RoundLoop {
                 continue
             }
             point.enter(round: round)
-            if ledger.admittedCount >= config.minParticipants, ledger.horizon - round <= config.horizonRounds / 2 {
+            // The first rounds wait for the run's minimum of peers; once released, rounds never
+            // stop for want of peers (the ones left train on).
+            if ledger.horizon > 0 || ledger.admittedCount >= config.minParticipants, ledger.horizon - round <= config.horizonRounds / 2 {
                 peer.extendHorizon(to: round + config.horizonRounds, proposer: proposer)
             }
             guard round < ledger.horizon else {
@@ -92,8 +94,6 @@ struct RoundLoop {
             let me = id
             peer.status.withLock {
                 $0.training = plan.participants.contains { $0.node == me }
-                $0.round = round
-                $0.epoch = Double(round) / Double(config.roundsPerEpoch)
                 $0.partner = partner ?? ""
             }
             if let partner {
@@ -106,6 +106,11 @@ struct RoundLoop {
                 throw TrainingPeerError("training diverged in round \(round): the loss is \(loss) (try a lower learning rate)")
             }
             round += 1
+            let done = round, epoch = Double(round) / Double(config.roundsPerEpoch)
+            peer.status.withLock {
+                $0.round = done
+                $0.epoch = epoch
+            }
             if round % config.roundsPerEpoch == 0 { await evaluate() }
             if round - lastCheckpoint >= options.checkpointEvery { await checkpoint() }
         }
@@ -161,6 +166,7 @@ struct RoundLoop {
             trainer.adopt(parameters: values, velocity: nil)
             logger.info("fetched the model of round \(fetchedRound) from \(best.node) in \(ContinuousClock.now - started) (was at round \(round), first round \(admittedFrom))")
             round = fetchedRound
+            peer.status.withLock { $0.round = fetchedRound }
             return true
         } catch {
             logger.warning("fetching the model from \(best.node) failed: \(error)")
@@ -197,8 +203,8 @@ struct RoundLoop {
             point.settle(round: round)
             exchanged = await send(to: partner, indices: indices, timeout: timeout)
         } else {
+            // (The handler that answered counts the bytes it sent.)
             exchanged = await point.await(round: round, partner: partner, indices: indices, timeout: timeout) != .missed
-            if exchanged { peer.status.withLock { $0.bytesSent += indices.count * 4 } }
         }
         peer.status.withLock {
             if exchanged { $0.exchanges += 1 } else { $0.missed += 1 }
@@ -207,6 +213,9 @@ struct RoundLoop {
             misses[partner] = nil
             return
         }
+        // A partner that answers Status is alive (slow, catching up, or held up by its own dead
+        // partner): only one that does not counts towards its retirement.
+        if await isReachable(partner) { return }
         // A partner's first rounds are its arrival (loading, fetching): misses there do not count.
         guard round >= admittedFrom + Self.fetchLead * config.horizonRounds else { return }
         let count = missedBefore + 1
@@ -217,6 +226,12 @@ struct RoundLoop {
         let event = TrainingEvent.retire(node: partner, fromRound: round + 1, reason: "missed \(count) exchanges with \(id)")
         let proposer = self.proposer
         Task { _ = await proposer.propose(event) }
+    }
+
+    private func isReachable(_ partner: String) async -> Bool {
+        guard let address = await node.clusterConfig.addresses[partner] else { return false }
+        return (try? await peer.channels.channel(to: address).unary(
+            GossipMethods.status, GossipV1.StatusRequest(), options: CallOptions(timeout: .milliseconds(300)))) != nil
     }
 
     /// The initiator's side: our half goes out, the partner's comes back and is averaged in.

@@ -376,10 +376,15 @@ struct  Gossip__V1__TrainingStatus
    * Bytes of model values sent so far, in MB (10^6 bytes).
    */
   double megabytes_sent;
+  /*
+   * Rounds whose exchange completed, and rounds whose partner did not answer in time.
+   */
+  uint64_t exchanges;
+  uint64_t missed_exchanges;
 };
 #define GOSSIP__V1__TRAINING_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
 
 
 /* Gossip__V1__ModelValues methods */

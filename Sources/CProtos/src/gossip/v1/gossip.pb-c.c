@@ -1875,7 +1875,7 @@ const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor =
   (ProtobufCMessageInit) gossip__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descriptors[9] =
+static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descriptors[11] =
 {
   {
     "node_id",
@@ -1985,11 +1985,37 @@ static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "exchanges",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, exchanges),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missed_exchanges",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingStatus, missed_exchanges),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__training_status__field_indices_by_name[] = {
   3,   /* field[3] = epoch */
   7,   /* field[7] = evaluated_round */
+  9,   /* field[9] = exchanges */
   8,   /* field[8] = megabytes_sent */
+  10,   /* field[10] = missed_exchanges */
   0,   /* field[0] = node_id */
   5,   /* field[5] = partner_id */
   2,   /* field[2] = round */
@@ -2000,7 +2026,7 @@ static const unsigned gossip__v1__training_status__field_indices_by_name[] = {
 static const ProtobufCIntRange gossip__v1__training_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor =
 {
@@ -2010,7 +2036,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor =
   "Gossip__V1__TrainingStatus",
   "gossip.v1",
   sizeof(Gossip__V1__TrainingStatus),
-  9,
+  11,
   gossip__v1__training_status__field_descriptors,
   gossip__v1__training_status__field_indices_by_name,
   1,  gossip__v1__training_status__number_ranges,

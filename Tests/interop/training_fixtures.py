@@ -1,0 +1,163 @@
+"""Training clusters for the multi-process tests (test_training_*.py) and `make demo`.
+
+Processes under test:
+  gossipfl peer --id ID --listen 127.0.0.1:PORT --data-dir DIR [--gateway G | --bootstrap | --join A]
+                --train [run options]
+      serves raft.v1 and gossip.v1 on one port; trains the run committed in the Raft log.
+
+The gossip.v1 stubs are generated from Protos/gossip/v1/gossip.proto with grpc_tools.protoc, so every
+status and model read here is a Python grpcio client talking to our server. Every process started
+through TrainingCluster is stopped by close() (SIGTERM, then SIGKILL); every wait is bounded.
+"""
+
+import atexit
+import importlib
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+import types
+
+import grpc
+
+INTEROP_DIR = os.path.dirname(os.path.abspath(__file__))
+if INTEROP_DIR not in sys.path:
+    sys.path.insert(0, INTEROP_DIR)
+
+from interop_harness import pick_free_port  # noqa: E402
+from raft_fixtures import PROTO_ROOT, Peer  # noqa: E402
+
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+_loaded = None
+
+
+def load_gossip_protos():
+    """Namespace with pb (gossip.v1 messages) and grpc (GossipStub)."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    from grpc_tools import protoc
+
+    out = tempfile.mkdtemp(prefix="gossipfl-gossip-protos-")
+    atexit.register(shutil.rmtree, out, True)
+    rc = protoc.main(["grpc_tools.protoc", "-I", PROTO_ROOT, "--python_out", out, "--grpc_python_out", out,
+                      os.path.join(PROTO_ROOT, "gossip", "v1", "gossip.proto")])
+    if rc != 0:
+        raise RuntimeError("grpc_tools.protoc failed for gossip.proto (rc=%d)" % rc)
+    for pkg in ("gossip", os.path.join("gossip", "v1")):
+        open(os.path.join(out, pkg, "__init__.py"), "a").close()
+    sys.path.insert(0, out)
+    importlib.invalidate_caches()
+    _loaded = types.SimpleNamespace(pb=importlib.import_module("gossip.v1.gossip_pb2"),
+                                    grpc=importlib.import_module("gossip.v1.gossip_pb2_grpc"))
+    return _loaded
+
+
+class TrainingPeer(Peer):
+    """A `gossipfl peer --train` process, with a gossip.v1 stub beside the raft.v1 ones."""
+
+    def __init__(self, binary, node_id, port, data_dir, mode_args, train_args, certs=None, **kw):
+        self.train_args = list(train_args)
+        client = ("node", "observer") if certs else None
+        super().__init__(binary, node_id, port, data_dir, list(mode_args), certs=certs, client=client, **kw)
+
+    def command(self, mode_args=None):
+        return super().command(mode_args) + ["--train"] + self.train_args
+
+    def start(self, start_timeout=30.0, mode_args=None):
+        super().start(start_timeout, mode_args)
+        self.gossip = load_gossip_protos().grpc.GossipStub(self.channel)
+
+    def training_status(self, timeout=1.0):
+        """gossip.v1 Status, or None when the peer does not answer."""
+        if self.channel is None:
+            return None
+        try:
+            return self.gossip.Status(load_gossip_protos().pb.StatusRequest(), timeout=timeout)
+        except grpc.RpcError:
+            return None
+
+    def fetch_model(self, run_id, timeout=30.0):
+        """(round, list of float32 values) of this peer's current model, through FetchModel."""
+        pb = load_gossip_protos().pb
+        values, round_ = bytearray(), None
+        for chunk in self.gossip.FetchModel(pb.FetchModelRequest(run_id=run_id, requester_id="observer"), timeout=timeout):
+            round_ = chunk.round
+            values += chunk.values
+        return round_, struct.unpack("<%df" % (len(values) // 4), bytes(values))
+
+    def log_text(self, limit=20000):
+        return self.proc.stderr_text(limit)
+
+
+class TrainingCluster:
+    """Training peers on loopback, each on a fixed port (a restart keeps its Raft address)."""
+
+    def __init__(self, binary, root, train_args=(), certs=None, tick_ms=20):
+        self.binary, self.root, self.certs, self.tick_ms = binary, root, certs, tick_ms
+        self.train_args = list(train_args)
+        self.peers = {}
+
+    def add(self, node_id, mode_args, extra_train_args=()):
+        peer = TrainingPeer(self.binary, node_id, pick_free_port(), os.path.join(self.root, node_id), mode_args,
+                            self.train_args + list(extra_train_args), certs=self.certs, tick_ms=self.tick_ms)
+        self.peers[node_id] = peer
+        return peer
+
+    def start_static(self, count, first_args=()):
+        """n1 bootstraps (with `first_args`, e.g. the run's options), the rest join through it."""
+        first = self.add("n1", ["--bootstrap"], first_args)
+        for i in range(2, count + 1):
+            self.add("n%d" % i, ["--join", first.address])
+        return self
+
+    def alive(self):
+        return [p for p in self.peers.values() if p.is_alive()]
+
+    def leader(self, timeout=10.0):
+        """The live peer whose Raft status says it leads; None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for peer in self.alive():
+                s = peer.try_status()
+                if s is not None and s.role == "leader":
+                    return peer
+            time.sleep(0.05)
+        return None
+
+    def statuses(self):
+        return {p.node_id: p.training_status() for p in self.alive()}
+
+    def wait(self, predicate, timeout, desc, interval=0.2):
+        """predicate(statuses) until true; AssertionError with every peer's log tail on timeout."""
+        deadline = time.monotonic() + timeout
+        last = {}
+        while time.monotonic() < deadline:
+            last = self.statuses()
+            if predicate(last):
+                return last
+            time.sleep(interval)
+        raise AssertionError("%s: not within %.0f s; last statuses %s\n%s" % (
+            desc, timeout, {k: (v.round, v.training, round(v.test_accuracy, 4)) if v else None for k, v in last.items()},
+            self.describe()))
+
+    def describe(self):
+        return "\n".join("--- %s (%s)\n%s" % (p.node_id, p.proc.state(), p.log_text(3000)) for p in self.peers.values())
+
+    def close(self):
+        for peer in self.peers.values():
+            try:
+                peer.stop()
+            except Exception:  # noqa: BLE001 - teardown keeps going
+                pass
+
+
+def parameter_spread(models):
+    """Mean distance of each model from their average, relative to the average's norm."""
+    import numpy as np
+
+    stacked = np.array(models, dtype=np.float64)
+    mean = stacked.mean(axis=0)
+    return float(np.linalg.norm(stacked - mean, axis=1).mean() / np.linalg.norm(mean))
