@@ -17,13 +17,20 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## demo: every interop case over h2c and TLS, gateway discovery, then a Raft cluster with mutual TLS
-## (certificates from `gossipfl certs`).
+## demo: the main job: a gateway and five training peers (mutual TLS, loopback) train Fashion-MNIST
+## with SAPS through a newcomer, a gateway outage and a kill -9; a live table, then accuracy per
+## peer and out/demo-accuracy.png.
 demo: build
+	$(PYTHON) scripts/train_demo.py --gossipfl-bin $(CURDIR)/.build/debug/gossipfl
+
+## demo-checks: every interop case over h2c and TLS, gateway discovery, then a Raft cluster with
+## mutual TLS (certificates from `gossipfl certs`).
+.PHONY: demo-checks
+demo-checks: build
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	.build/debug/gossipfl certs init --dir "$$tmp" >/dev/null && \
 	.build/debug/gossipfl certs node --dir "$$tmp" --id demo-server >/dev/null && \
-	.build/debug/gossipfl demo --cert "$$tmp/demo-server.pem" --key "$$tmp/demo-server-key.pem" --ca "$$tmp/ca.pem"
+	.build/debug/gossipfl demo --checks --cert "$$tmp/demo-server.pem" --key "$$tmp/demo-server-key.pem" --ca "$$tmp/ca.pem"
 
 ## test: generated code up to date, Swift tests, then the grpcio interop suite.
 test: deps check-protos test-swift test-interop

@@ -111,7 +111,9 @@ struct RoundLoop {
                 $0.round = done
                 $0.epoch = epoch
             }
-            if round % config.roundsPerEpoch == 0 { await evaluate() }
+            // Evaluations at rounds ⌈k·R/E⌉, as the simulation's: on every epoch boundary, evenly between.
+            let evaluations = options.evaluationsPerEpoch
+            if (round * evaluations) / config.roundsPerEpoch != ((round - 1) * evaluations) / config.roundsPerEpoch { await evaluate() }
             if round - lastCheckpoint >= options.checkpointEvery { await checkpoint() }
         }
         await checkpoint()

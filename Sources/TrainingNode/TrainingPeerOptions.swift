@@ -15,6 +15,8 @@ public struct TrainingPeerOptions: Sendable {
     public var missesToRetire = 3
     /// Checkpoint every this many rounds (and when stopping).
     public var checkpointEvery = 50
+    /// Evaluations of the test set per epoch (evenly spread; one is always at the epoch's end).
+    public var evaluationsPerEpoch = 1
     /// Test images per evaluation (nil: the whole test set).
     public var evaluationSamples: Int?
     /// Threads for one SGD step (a batch is split into slices).

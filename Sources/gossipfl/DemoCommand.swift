@@ -9,11 +9,20 @@ import InteropKit
 /// cluster of peer processes through a kill -9 of its leader.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the loopback demo: gRPC interop cases, gateway discovery through an outage, Raft failover.")
+        commandName: "demo",
+        abstract: "With --checks: gRPC interop cases, gateway discovery through an outage, Raft failover, on loopback.",
+        discussion: "The training demo (a gateway and five training peers through faults) is `make demo` (scripts/train_demo.py).")
 
+    @Flag(help: "Run the runtime, gateway and Raft checks.") var checks = false
     @Option(help: "PEM certificate for a TLS round as well (with --key and --ca).") var cert: String?
     @Option(help: "PEM private key for --cert.") var key: String?
     @Option(help: "PEM CA that signed --cert.") var ca: String?
+
+    func validate() throws {
+        guard checks else {
+            throw ValidationError("`gossipfl demo --checks` runs the runtime, gateway and Raft checks; the training demo is `make demo`")
+        }
+    }
 
     func run() async throws {
         var failures = 0

@@ -34,6 +34,7 @@ struct PeerTrainingOptions: ParsableArguments {
     var retireAfter = 3
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every this many rounds.") var checkpointEvery = 100
     @Option(name: .customLong("eval-samples"), help: "Test images per evaluation (default: all 10,000).") var evalSamples: Int?
+    @Option(name: .customLong("evals-per-epoch"), help: "Test-set evaluations per epoch.") var evalsPerEpoch = 1
     @Option(name: .customLong("train-threads"), help: "Threads per SGD step.") var trainThreads = 1
 
     func validate() throws {
@@ -42,8 +43,8 @@ struct PeerTrainingOptions: ParsableArguments {
             throw ValidationError("need 0 < --keep <= 1, --epochs >= 0 and 1 <= --batch <= \(SimulationConfig.maxBatchSize)")
         }
         guard [.saps, .random].contains(algorithm) else { throw ValidationError("peers train --algorithm saps or random") }
-        guard exchangeTimeoutMs > 0, retireAfter >= 1, checkpointEvery >= 1, trainThreads >= 1, horizonRounds >= 2 else {
-            throw ValidationError("--exchange-timeout-ms, --retire-after, --checkpoint-every, --train-threads must be positive, --horizon-rounds >= 2")
+        guard exchangeTimeoutMs > 0, retireAfter >= 1, evalsPerEpoch >= 1, checkpointEvery >= 1, trainThreads >= 1, horizonRounds >= 2 else {
+            throw ValidationError("--exchange-timeout-ms, --retire-after, --checkpoint-every, --evals-per-epoch, --train-threads must be positive, --horizon-rounds >= 2")
         }
         _ = try partitionScheme()
     }
@@ -69,6 +70,7 @@ struct PeerTrainingOptions: ParsableArguments {
         options.missesToRetire = retireAfter
         options.checkpointEvery = checkpointEvery
         options.evaluationSamples = evalSamples
+        options.evaluationsPerEpoch = evalsPerEpoch
         options.threads = trainThreads
         return options
     }
