@@ -72,16 +72,17 @@ def render(elapsed, total, statuses, roles, gateway_up):
     rounds = [s.round for s in statuses.values() if s]
     lines = ["t=%5.1fs  rounds %d..%d of %d  gateway %s" % (
         elapsed, min(rounds or [0]), max(rounds or [0]), total, "up" if gateway_up else "DOWN")]
-    lines.append("  %-4s %-8s %6s %6s %8s %8s %-7s %s" % ("peer", "raft", "round", "epoch", "accuracy", "MB sent", "partner",
-                                                       "exchanged/missed"))
+    lines.append("  %-4s %-8s %6s %6s %8s %8s %-7s %-9s %s" % ("peer", "raft", "round", "epoch", "accuracy", "MB sent", "partner",
+                                                            "exch/miss", "measured MB/s to"))
     for name in sorted(statuses):
         s = statuses[name]
         if s is None:
             lines.append("  %-4s %-8s %s" % (name, roles.get(name, "?"), "(down)"))
             continue
-        lines.append("  %-4s %-8s %6d %6.2f %8s %8.2f %-7s %d/%d" % (
+        links = " ".join("%s:%.0f" % (p, v) for p, v in zip(s.link_peers, s.link_mbps)) or "-"
+        lines.append("  %-4s %-8s %6d %6.2f %8s %8.2f %-7s %-9s %s" % (
             name, roles.get(name, "?"), s.round, s.epoch, "%.4f" % s.test_accuracy if s.evaluated_round else "-",
-            s.megabytes_sent, s.partner_id or "-", s.exchanges, s.missed_exchanges))
+            s.megabytes_sent, s.partner_id or "-", "%d/%d" % (s.exchanges, s.missed_exchanges), links))
     lines.append("  matching: " + matching(statuses))
     return "\n".join(lines)
 

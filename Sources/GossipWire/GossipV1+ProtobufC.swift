@@ -157,7 +157,8 @@ extension GossipV1.TrainingStatus: ProtobufCBacked {
             nodeId: try decodeString(c.node_id), runId: try decodeString(c.run_id), round: c.round, epoch: c.epoch,
             training: c.training != 0, partnerId: try decodeString(c.partner_id), testAccuracy: c.test_accuracy,
             evaluatedRound: c.evaluated_round, megabytesSent: c.megabytes_sent, exchanges: c.exchanges,
-            missedExchanges: c.missed_exchanges)
+            missedExchanges: c.missed_exchanges, linkPeers: try decodeStrings(c.link_peers, count: c.n_link_peers),
+            linkMbps: decodeArray(c.link_mbps, count: c.n_link_mbps))
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingStatus>, in arena: CArena) {
@@ -172,5 +173,7 @@ extension GossipV1.TrainingStatus: ProtobufCBacked {
         c.pointee.megabytes_sent = megabytesSent
         c.pointee.exchanges = exchanges
         c.pointee.missed_exchanges = missedExchanges
+        (c.pointee.n_link_peers, c.pointee.link_peers) = arena.strings(linkPeers)
+        arena.setRepeated(linkMbps, count: c.field(\.n_link_mbps), elements: c.field(\.link_mbps))
     }
 }

@@ -123,7 +123,8 @@ extension GossipV1.TrainingCommand: ProtobufCBacked {
         self.init(
             configure: try GossipV1.TrainingConfig.decode(c.configure), admit: try GossipV1.Admission.decode(c.admit),
             retire: try GossipV1.Retirement.decode(c.retire), bandwidth: try GossipV1.BandwidthMatrix.decode(c.bandwidth),
-            progress: try GossipV1.ProgressReport.decode(c.progress), horizon: try GossipV1.RoundHorizon.decode(c.horizon))
+            progress: try GossipV1.ProgressReport.decode(c.progress), horizon: try GossipV1.RoundHorizon.decode(c.horizon),
+            report: try GossipV1.BandwidthReport.decode(c.report))
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__TrainingCommand>, in arena: CArena) {
@@ -133,5 +134,6 @@ extension GossipV1.TrainingCommand: ProtobufCBacked {
         c.pointee.bandwidth = arena.message(bandwidth)
         c.pointee.progress = arena.message(progress)
         c.pointee.horizon = arena.message(horizon)
+        c.pointee.report = arena.message(report)
     }
 }

@@ -92,15 +92,18 @@ extension GossipV1 {
         public var bandwidth: BandwidthMatrix?
         public var progress: ProgressReport?
         public var horizon: RoundHorizon?
+        public var report: BandwidthReport?
 
         public init(configure: TrainingConfig? = nil, admit: Admission? = nil, retire: Retirement? = nil,
-                    bandwidth: BandwidthMatrix? = nil, progress: ProgressReport? = nil, horizon: RoundHorizon? = nil) {
+                    bandwidth: BandwidthMatrix? = nil, progress: ProgressReport? = nil, horizon: RoundHorizon? = nil,
+                    report: BandwidthReport? = nil) {
             self.configure = configure
             self.admit = admit
             self.retire = retire
             self.bandwidth = bandwidth
             self.progress = progress
             self.horizon = horizon
+            self.report = report
         }
     }
 }

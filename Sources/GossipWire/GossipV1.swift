@@ -130,10 +130,12 @@ extension GossipV1 {
         public var megabytesSent: Double
         public var exchanges: UInt64
         public var missedExchanges: UInt64
+        public var linkPeers: [String]
+        public var linkMbps: [Double]
 
         public init(nodeId: String = "", runId: String = "", round: UInt64 = 0, epoch: Double = 0, training: Bool = false,
                     partnerId: String = "", testAccuracy: Double = 0, evaluatedRound: UInt64 = 0, megabytesSent: Double = 0,
-                    exchanges: UInt64 = 0, missedExchanges: UInt64 = 0) {
+                    exchanges: UInt64 = 0, missedExchanges: UInt64 = 0, linkPeers: [String] = [], linkMbps: [Double] = []) {
             self.nodeId = nodeId
             self.runId = runId
             self.round = round
@@ -145,6 +147,8 @@ extension GossipV1 {
             self.megabytesSent = megabytesSent
             self.exchanges = exchanges
             self.missedExchanges = missedExchanges
+            self.linkPeers = linkPeers
+            self.linkMbps = linkMbps
         }
     }
 }

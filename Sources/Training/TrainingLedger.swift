@@ -67,6 +67,8 @@ public enum TrainingEvent: Equatable, Sendable {
     case progress(node: String, round: Int, accuracy: Double)
     /// Peers may run rounds below `untilRound` (see `TrainingLedger.horizon`).
     case horizon(untilRound: Int)
+    /// `node`'s measured throughput to other peers (MB/s), for the leader to build the matrix from.
+    case report(node: String, mbps: [String: Double])
 }
 
 /// A peer taking part in a round, and the data slot it trains on.
@@ -92,6 +94,8 @@ public struct TrainingLedger: Sendable {
     private var spans: [String: [(slot: Int, from: Int, to: Int?)]] = [:]
     private var matrices: [(workers: [String], matrix: BandwidthMatrix, from: Int)] = []
     public private(set) var progress: [String: (round: Int, accuracy: Double)] = [:]
+    /// Each peer's latest bandwidth report.
+    public private(set) var reports: [String: [String: Double]] = [:]
 
     public init() {}
 
@@ -132,6 +136,11 @@ public struct TrainingLedger: Sendable {
             }
             if let previous = progress[node], previous.round >= round { return .ignored("\(node)'s progress for round \(round) is old") }
             progress[node] = (round, accuracy)
+        case .report(let node, let mbps):
+            guard spans[node] != nil, mbps.count <= 4096, mbps.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                return .ignored("a bandwidth report from \(node), which never trained, or with values that are not finite and >= 0")
+            }
+            reports[node] = mbps
         case .horizon(let until):
             guard configuration != nil else { return .ignored("a round horizon before the run is configured") }
             guard until > horizon else { return .ignored("horizon \(until) is not beyond \(horizon)") }
@@ -169,6 +178,9 @@ public struct TrainingLedger: Sendable {
             list.last(where: { $0.from <= round && ($0.to.map { round < $0 } ?? true) }).map { Participant(node: node, slot: $0.slot) }
         }.sorted()
     }
+
+    /// The newest committed matrix (its workers and first round), if any.
+    public var latestMatrix: (workers: [String], matrix: BandwidthMatrix, from: Int)? { matrices.last }
 
     /// The bandwidths among `nodes` in `round`: the newest matrix in force then, `unmeasured` MB/s
     /// for any pair it does not cover.

@@ -14,7 +14,7 @@ extension TrainingEvent {
     /// The event a committed `gossip.v1.TrainingCommand` carries.
     public init(command: GossipV1.TrainingCommand) throws(TrainingCommandError) {
         let set = [command.configure != nil, command.admit != nil, command.retire != nil, command.bandwidth != nil,
-                   command.progress != nil, command.horizon != nil].filter { $0 }.count
+                   command.progress != nil, command.horizon != nil, command.report != nil].filter { $0 }.count
         guard set == 1 else { throw TrainingCommandError("a training command sets exactly one field, this one sets \(set)") }
         if let c = command.configure {
             self = .configure(try RunConfiguration(c))
@@ -32,6 +32,8 @@ extension TrainingEvent {
             let matrix: BandwidthMatrix
             do { matrix = try BandwidthMatrix(rows: rows) } catch { throw TrainingCommandError("bandwidth: \(error)") }
             self = .bandwidth(workers: b.workers, matrix: matrix, fromRound: from)
+        } else if let r = command.report {
+            self = .report(node: r.reporterId, mbps: r.mbpsToPeer)
         } else if let h = command.horizon {
             self = .horizon(untilRound: try Self.round(h.untilRound))
         } else {
@@ -112,6 +114,8 @@ extension GossipV1.TrainingCommand {
             progress = GossipV1.ProgressReport(nodeId: node, round: UInt64(round), testAccuracy: accuracy)
         case .horizon(let until):
             horizon = GossipV1.RoundHorizon(untilRound: UInt64(until))
+        case .report(let node, let mbps):
+            report = GossipV1.BandwidthReport(reporterId: node, mbpsToPeer: mbps)
         }
     }
 }

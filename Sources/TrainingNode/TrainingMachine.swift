@@ -11,7 +11,8 @@ public struct TrainingMachine: StateMachine {
     public private(set) var ignored: [(index: UInt64, reason: String)] = []
     public private(set) var appliedIndex: UInt64 = 0
     private var history: [[UInt8]] = []
-    private var progressAt: [String: Int] = [:]
+    /// Where each peer's latest progress report and bandwidth report sit in `history`.
+    private var latestAt: [String: Int] = [:]
 
     public init() {}
 
@@ -26,10 +27,18 @@ public struct TrainingMachine: StateMachine {
         }
         switch ledger.apply(event) {
         case .applied:
-            if case .progress(let node, _, _) = event, let earlier = progressAt[node] {
-                history[earlier] = []
+            // Only a peer's newest report of each kind, and the newest horizon, matter: older ones
+            // leave the snapshot.
+            let key: String? = switch event {
+            case .progress(let node, _, _): "progress:" + node
+            case .report(let node, _): "report:" + node
+            case .horizon: "horizon"
+            default: nil
             }
-            if case .progress(let node, _, _) = event { progressAt[node] = history.count }
+            if let key {
+                if let earlier = latestAt[key] { history[earlier] = [] }
+                latestAt[key] = history.count
+            }
             history.append(data)
         case .ignored(let reason):
             note(index, reason)

@@ -8,7 +8,8 @@ extension TrainingPeer: GossipBackend {
         return GossipV1.TrainingStatus(nodeId: id, runId: info.runId, round: UInt64(info.round), epoch: info.epoch, training: info.training,
                                        partnerId: info.partner, testAccuracy: info.accuracy, evaluatedRound: UInt64(info.evaluatedRound),
                                        megabytesSent: Double(info.bytesSent) / 1e6, exchanges: UInt64(info.exchanges),
-                                       missedExchanges: UInt64(info.missed))
+                                       missedExchanges: UInt64(info.missed), linkPeers: info.links.keys.sorted(),
+                                       linkMbps: info.links.keys.sorted().map { info.links[$0]! })
     }
 
     public func currentModel(run: String) async -> (values: [Float], round: UInt64, architecture: String)? {

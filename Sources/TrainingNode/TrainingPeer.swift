@@ -45,6 +45,7 @@ public final class TrainingPeer: Sendable {
         var bytesSent = 0
         var exchanges = 0
         var missed = 0
+        var links: [String: Double] = [:]
     }
 
     /// `data` is the data set the run names, loaded from `options.dataDirectory`.
@@ -100,6 +101,13 @@ public final class TrainingPeer: Sendable {
             $0.runId = config.runId
             $0.round = round
         }
+        let probing = options.probeInterval.map { interval in
+            Task { [self] in
+                var prober = BandwidthProber(peer: self, node: node, proposer: proposer, interval: interval)
+                await prober.run()
+            }
+        }
+        defer { probing?.cancel() }
         var loop = RoundLoop(peer: self, node: node, proposer: proposer, trainer: trainer, mask: mask, point: point, store: store,
                              round: round)
         try await loop.run()

@@ -19,6 +19,8 @@ public struct TrainingPeerOptions: Sendable {
     public var evaluationsPerEpoch = 1
     /// Test images per evaluation (nil: the whole test set).
     public var evaluationSamples: Int?
+    /// How often to probe one other peer's throughput (nil: never; SAPS then sees equal links).
+    public var probeInterval: Duration? = .seconds(1)
     /// Threads for one SGD step (a batch is split into slices).
     public var threads = 1
     public var tls: ClusterTLS?

@@ -36,6 +36,8 @@ struct PeerTrainingOptions: ParsableArguments {
     @Option(name: .customLong("eval-samples"), help: "Test images per evaluation (default: all 10,000).") var evalSamples: Int?
     @Option(name: .customLong("evals-per-epoch"), help: "Test-set evaluations per epoch.") var evalsPerEpoch = 1
     @Option(name: .customLong("train-threads"), help: "Threads per SGD step.") var trainThreads = 1
+    @Option(name: .customLong("probe-interval-ms"), help: "Probe one other peer's throughput this often (0: never).")
+    var probeIntervalMs = 1000
 
     func validate() throws {
         guard slots >= 1, minPeers >= 1, minPeers <= slots else { throw ValidationError("need 1 <= --min-peers <= --slots") }
@@ -43,7 +45,7 @@ struct PeerTrainingOptions: ParsableArguments {
             throw ValidationError("need 0 < --keep <= 1, --epochs >= 0 and 1 <= --batch <= \(SimulationConfig.maxBatchSize)")
         }
         guard [.saps, .random].contains(algorithm) else { throw ValidationError("peers train --algorithm saps or random") }
-        guard exchangeTimeoutMs > 0, retireAfter >= 1, evalsPerEpoch >= 1, checkpointEvery >= 1, trainThreads >= 1, horizonRounds >= 2 else {
+        guard exchangeTimeoutMs > 0, retireAfter >= 1, evalsPerEpoch >= 1, probeIntervalMs >= 0, checkpointEvery >= 1, trainThreads >= 1, horizonRounds >= 2 else {
             throw ValidationError("--exchange-timeout-ms, --retire-after, --checkpoint-every, --evals-per-epoch, --train-threads must be positive, --horizon-rounds >= 2")
         }
         _ = try partitionScheme()
@@ -72,6 +74,7 @@ struct PeerTrainingOptions: ParsableArguments {
         options.evaluationSamples = evalSamples
         options.evaluationsPerEpoch = evalsPerEpoch
         options.threads = trainThreads
+        options.probeInterval = probeIntervalMs == 0 ? nil : .milliseconds(probeIntervalMs)
         return options
     }
 }

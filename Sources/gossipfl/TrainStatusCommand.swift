@@ -32,6 +32,7 @@ struct TrainStatusCommand: AsyncParsableCommand {
                     "node_id": s.nodeId, "run_id": s.runId, "round": s.round, "epoch": s.epoch, "training": s.training,
                     "partner_id": s.partnerId, "test_accuracy": s.testAccuracy, "evaluated_round": s.evaluatedRound,
                     "megabytes_sent": s.megabytesSent, "exchanges": s.exchanges, "missed_exchanges": s.missedExchanges,
+                    "link_mbps": Dictionary(zip(s.linkPeers, s.linkMbps), uniquingKeysWith: { $1 }),
                 ]) { $1 }
             } catch {
                 failed = true

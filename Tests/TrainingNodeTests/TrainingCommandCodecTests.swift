@@ -18,6 +18,7 @@ import Training
             .bandwidth(workers: ["a", "b"], matrix: try BandwidthMatrix(rows: [[0, 12.5], [12.5, 0]]), fromRound: 30),
             .progress(node: "n3", round: 150, accuracy: 0.8125),
             .horizon(untilRound: 4096),
+            .report(node: "n2", mbps: ["n1": 12.5, "n3": 0.75]),
         ]
         for event in events {
             let bytes = GossipV1.TrainingCommand(event).encode()

@@ -116,3 +116,16 @@ import Testing
         #expect(ledger.horizon == 0)
     }
 }
+
+@Suite struct BandwidthReportTests {
+    @Test func reportsFromTrainingPeersAreKeptNewestFirst() {
+        var ledger = TrainingLedgerTests.ledger()
+        #expect(ledger.apply(.report(node: "n1", mbps: ["n2": 10, "n3": 2])) == .applied)
+        #expect(ledger.apply(.report(node: "n1", mbps: ["n2": 12])) == .applied)
+        #expect(ledger.reports["n1"] == ["n2": 12])
+        if case .ignored = ledger.apply(.report(node: "n9", mbps: ["n1": 1])) {} else { Issue.record("n9 never trained") }
+        if case .ignored = ledger.apply(.report(node: "n2", mbps: ["n1": .nan])) {} else { Issue.record("NaN is not a bandwidth") }
+        if case .ignored = ledger.apply(.report(node: "n2", mbps: ["n1": -1])) {} else { Issue.record("negative bandwidth") }
+        #expect(ledger.reports["n2"] == nil && ledger.latestMatrix == nil)
+    }
+}

@@ -53,6 +53,8 @@ def test_four_peers_train_converge_and_outlive_the_gateway(gossipfl_bin, tmp_pat
         # Rounds went with a partner almost always (nobody died), and values flowed both ways.
         for name, v in final.items():
             assert v.exchanges >= total * 0.8 and v.megabytes_sent > 0, (name, v)
+            # Probes measured the links to the others (one a second, each peer in turn).
+            assert len(v.link_peers) >= 2 and all(m > 0 for m in v.link_mbps), (name, v)
     finally:
         cluster.close()
         gateway.close()

@@ -331,10 +331,11 @@ struct  Gossip__V1__TrainingCommand
   Gossip__V1__BandwidthMatrix *bandwidth;
   Gossip__V1__ProgressReport *progress;
   Gossip__V1__RoundHorizon *horizon;
+  Gossip__V1__BandwidthReport *report;
 };
 #define GOSSIP__V1__TRAINING_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_command__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 struct  Gossip__V1__StatusRequest
@@ -381,10 +382,17 @@ struct  Gossip__V1__TrainingStatus
    */
   uint64_t exchanges;
   uint64_t missed_exchanges;
+  /*
+   * This peer's measured throughput (MB/s, from probes) to the peers in link_peers.
+   */
+  size_t n_link_peers;
+  char **link_peers;
+  size_t n_link_mbps;
+  double *link_mbps;
 };
 #define GOSSIP__V1__TRAINING_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL, 0,NULL }
 
 
 /* Gossip__V1__ModelValues methods */

@@ -1754,7 +1754,7 @@ const ProtobufCMessageDescriptor gossip__v1__round_horizon__descriptor =
   (ProtobufCMessageInit) gossip__v1__round_horizon__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descriptors[6] =
+static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descriptors[7] =
 {
   {
     "configure",
@@ -1828,6 +1828,18 @@ static const ProtobufCFieldDescriptor gossip__v1__training_command__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "report",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__TrainingCommand, report),
+    &gossip__v1__bandwidth_report__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__training_command__field_indices_by_name[] = {
   1,   /* field[1] = admit */
@@ -1835,12 +1847,13 @@ static const unsigned gossip__v1__training_command__field_indices_by_name[] = {
   0,   /* field[0] = configure */
   5,   /* field[5] = horizon */
   4,   /* field[4] = progress */
+  6,   /* field[6] = report */
   2,   /* field[2] = retire */
 };
 static const ProtobufCIntRange gossip__v1__training_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
 {
@@ -1850,7 +1863,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
   "Gossip__V1__TrainingCommand",
   "gossip.v1",
   sizeof(Gossip__V1__TrainingCommand),
-  6,
+  7,
   gossip__v1__training_command__field_descriptors,
   gossip__v1__training_command__field_indices_by_name,
   1,  gossip__v1__training_command__number_ranges,
@@ -1875,7 +1888,7 @@ const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor =
   (ProtobufCMessageInit) gossip__v1__status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descriptors[11] =
+static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descriptors[13] =
 {
   {
     "node_id",
@@ -2009,11 +2022,37 @@ static const ProtobufCFieldDescriptor gossip__v1__training_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "link_peers",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Gossip__V1__TrainingStatus, n_link_peers),
+    offsetof(Gossip__V1__TrainingStatus, link_peers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "link_mbps",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Gossip__V1__TrainingStatus, n_link_mbps),
+    offsetof(Gossip__V1__TrainingStatus, link_mbps),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__training_status__field_indices_by_name[] = {
   3,   /* field[3] = epoch */
   7,   /* field[7] = evaluated_round */
   9,   /* field[9] = exchanges */
+  12,   /* field[12] = link_mbps */
+  11,   /* field[11] = link_peers */
   8,   /* field[8] = megabytes_sent */
   10,   /* field[10] = missed_exchanges */
   0,   /* field[0] = node_id */
@@ -2026,7 +2065,7 @@ static const unsigned gossip__v1__training_status__field_indices_by_name[] = {
 static const ProtobufCIntRange gossip__v1__training_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor =
 {
@@ -2036,7 +2075,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor =
   "Gossip__V1__TrainingStatus",
   "gossip.v1",
   sizeof(Gossip__V1__TrainingStatus),
-  11,
+  13,
   gossip__v1__training_status__field_descriptors,
   gossip__v1__training_status__field_indices_by_name,
   1,  gossip__v1__training_status__number_ranges,
