@@ -53,7 +53,8 @@ check-protos: deps
 
 ## bench: our gRPC server vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
 ## Raft vs etcd, plain and with mutual TLS; training throughput vs PyTorch; time to accuracy of SAPS,
-## the baselines and ours on Fashion-MNIST (not tests).
+## the baselines and ours on Fashion-MNIST; training peers on the network vs the simulation, bytes on
+## the wire, SAPS on shaped links (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
@@ -65,13 +66,15 @@ bench:
 	$(PYTHON) bench/raft_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl --tls
 	$(PYTHON) bench/train_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/gossip_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/network_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
-## bench-training: only the two training benches.
+## bench-training: only the training benches.
 .PHONY: bench-training
 bench-training: deps
 	$(SWIFT) build -c release --product gossipfl
 	$(PYTHON) bench/train_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/gossip_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/network_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
 clean:
 	rm -rf .build $(VENV)

@@ -27,16 +27,19 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
     /// Opens `dataDirectory`, listens on `host:port` (0 picks a port), then asks `decide` how to
     /// start, given the advertised address and whether storage held state (a node with state
     /// resumes whatever `decide` says: it never bootstraps or joins again). `services` are served
-    /// beside raft.v1 on the same port (a training peer's gossip.v1). Returns once the node
+    /// beside raft.v1 on the same port (a training peer's gossip.v1), whose messages may be up to
+    /// `servicesReceiveLimit` bytes (each method keeps its own limit). Returns once the node
     /// runs and, for `.join`, once a leader accepted it.
     public static func start(id: NodeID, host: String, port: Int, advertiseHost: String? = nil, dataDirectory: String,
                              machine: Machine, options: RaftNodeOptions = RaftNodeOptions(),
                              tls: ClusterTLS? = nil, joinDeadline: Duration = .seconds(60), services: [Service] = [],
+                             servicesReceiveLimit: Int = 0,
                              logger: Logger = Logger(label: "gossipfl.raft"),
                              decide: (_ address: String, _ restored: Bool) async throws -> Start) async throws -> RaftPeer {
         let (storage, state) = try RaftStorage.open(directory: dataDirectory)
         let ref = NodeRef<Machine>()
-        let server = try Server(config: ServerConfig(host: host, port: port, tls: tls?.server, maxReceiveMessageSize: options.maxMessageBytes),
+        let receiveLimit = max(options.maxMessageBytes, servicesReceiveLimit)
+        let server = try Server(config: ServerConfig(host: host, port: port, tls: tls?.server, maxReceiveMessageSize: receiveLimit),
                                 services: [raftService(ref), clusterService(ref, maxRequestBytes: options.maxRequestBytes),
                                            HealthService().service] + services)
         try server.start()

@@ -51,7 +51,7 @@ struct PeerCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard training.train else {
-            try await serve(machine: RecordLog(), services: []) { _ in nil }
+            try await serve(machine: RecordLog(), services: [], servicesReceiveLimit: 0) { _ in nil }
             return
         }
         let data: DatasetDirectory
@@ -61,7 +61,8 @@ struct PeerCommand: AsyncParsableCommand {
         GEMMThreads.set(1)
         let trainer = TrainingPeer(id: id, data: data, options: options)
         let me = id
-        try await serve(machine: TrainingMachine(), services: [GossipService.make(backend: trainer)]) { peer in
+        try await serve(machine: TrainingMachine(), services: [GossipService.make(backend: trainer)],
+                        servicesReceiveLimit: GossipService.maxExchangeBytes + (64 << 10)) { peer in
             trainer.bind(node: peer.node)
             return (Task {
                 do {
@@ -77,7 +78,7 @@ struct PeerCommand: AsyncParsableCommand {
 
     /// Starts the Raft peer with `machine`, then `attach` (training, when asked), and runs
     /// until SIGTERM/SIGINT; the attached work is stopped and awaited before Raft shuts down.
-    private func serve<Machine: StateMachine>(machine: Machine, services: [Service],
+    private func serve<Machine: StateMachine>(machine: Machine, services: [Service], servicesReceiveLimit: Int,
                                               attach: (RaftPeer<Machine>) -> (task: Task<Void, Never>, stop: @Sendable () -> Void)?)
         async throws {
         var logger = Logger(label: "gossipfl.peer")
@@ -91,7 +92,8 @@ struct PeerCommand: AsyncParsableCommand {
         let staticJoin = (join ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
         let peer: RaftPeer<Machine>
         do {
-            peer = try await start(machine: machine, services: services, options: options, discovery: discovery,
+            peer = try await start(machine: machine, services: services, servicesReceiveLimit: servicesReceiveLimit, options: options,
+                                   discovery: discovery,
                                    staticJoin: staticJoin, logger: logger)
         } catch let error as UnusableState {
             // Not a crash: a clear line and EX_CONFIG (78), which supervisors can be told not to restart on.
@@ -129,11 +131,13 @@ struct PeerCommand: AsyncParsableCommand {
         await peer.shutdown()
     }
 
-    private func start<Machine: StateMachine>(machine: Machine, services: [Service], options: RaftNodeOptions, discovery: DiscoverySlot,
+    private func start<Machine: StateMachine>(machine: Machine, services: [Service], servicesReceiveLimit: Int, options: RaftNodeOptions,
+                                              discovery: DiscoverySlot,
                                               staticJoin: [String], logger: Logger) async throws -> RaftPeer<Machine> {
         try await RaftPeer.start(
             id: id, host: listen.host, port: listen.port, advertiseHost: advertiseHost, dataDirectory: dataDir,
             machine: machine, options: options, tls: tls.cluster, joinDeadline: .seconds(joinTimeoutSeconds), services: services,
+            servicesReceiveLimit: servicesReceiveLimit,
             logger: logger
         ) { address, restored in
             guard let gateway else {
