@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-          libssl-dev openssl libevent-dev zlib1g-dev libopenblas-dev dataset-fashion-mnist python3 python3-venv)
+          libssl-dev openssl libevent-dev zlib1g-dev libopenblas-dev dataset-fashion-mnist python3 python3-venv
+          iproute2)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(nghttp2-client nghttp2-server etcd-server); fi
 
 missing=()

@@ -40,7 +40,7 @@ public final class RaftPeer<Machine: StateMachine>: Sendable {
         let ref = NodeRef<Machine>()
         let receiveLimit = max(options.maxMessageBytes, servicesReceiveLimit)
         let server = try Server(config: ServerConfig(host: host, port: port, tls: tls?.server, maxReceiveMessageSize: receiveLimit),
-                                services: [raftService(ref), clusterService(ref, maxRequestBytes: options.maxRequestBytes),
+                                services: [raftService(ref, maxMessageBytes: options.maxMessageBytes), clusterService(ref, maxRequestBytes: options.maxRequestBytes),
                                            HealthService().service] + services)
         try server.start()
         let address = PeerAddress(host: advertiseHost ?? host, port: server.port).description

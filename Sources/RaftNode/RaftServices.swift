@@ -7,7 +7,7 @@ import Synchronization
 /// `raft.v1.Raft`: peers' consensus messages, stepped into the node's core.
 /// A request that is not a well-formed Raft message gets INVALID_ARGUMENT and changes nothing.
 /// With mutual TLS, a message's claimed sender must be the node whose certificate the caller holds.
-public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Service {
+public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>, maxMessageBytes: Int? = nil) -> Service {
     var service = Service(name: RaftMethods.raftService)
     service.unary("RequestVote") { (request: RaftV1.RequestVoteRequest, context) in
         try context.authorize("send RequestVote as \(request.candidateId)", asNode: request.candidateId)
@@ -50,6 +50,8 @@ public func raftService<Machine: StateMachine>(_ ref: NodeRef<Machine>) -> Servi
         let node = try ref.get(), me = node.id
         return WireMapping.readIndexResponse(await node.deliver(try validated { () throws(RaftWireError) in try WireMapping.message(request, to: me) }))
     }
+    // Its own bound, not only the server's: a training peer's server takes larger gossip messages.
+    if let maxMessageBytes { service.limitRequests(to: maxMessageBytes) }
     return service
 }
 
