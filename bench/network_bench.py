@@ -90,11 +90,11 @@ def part_loopback(binary, repeats, epochs):
           ["run", "ms/round", "s/epoch", "vs simulate"], rows)
 
 
-def part_bytes(binary):
+def part_bytes(binary, extra=()):
     root = tempfile.mkdtemp(prefix="gossipfl-netbytes-")
     with ShapedNetwork(clustered_rates(fast=1000, slow=1000), hosts=PEERS, delay_ms=0) as net:
         args = ["--slots", str(PEERS), "--min-peers", str(PEERS), "--epochs", "0", "--eval-samples", "500",
-                "--checkpoint-every", "100000", "--probe-interval-ms", "0", "--evals-per-epoch", "1"]
+                "--checkpoint-every", "100000", "--probe-interval-ms", "0", "--evals-per-epoch", "1"] + list(extra)
         cluster = start_cluster(binary, root, net, args)
         try:
             cluster.wait(lambda s: all(v and v.training and v.round > 20 for v in s.values()), 60, "training")
@@ -111,12 +111,26 @@ def part_bytes(binary):
     values_bytes = sum(after[k].megabytes_sent - before[k].megabytes_sent for k in before) * 1e6 / PEERS / rounds
     frames = sum(b - a for a, b in zip(tx0, tx1)) / PEERS / rounds
     packets = sum(b - a for a, b in zip(packets0, packets1)) / PEERS / rounds
-    tcp_payload = frames - 66 * packets
-    rows = [["values sent (ideal)", "%.0f" % values_bytes, "-"],
-            ["TCP payload (HTTP/2, gRPC, Raft, status)", "%.0f" % tcp_payload, "%+.1f %%" % ((tcp_payload / values_bytes - 1) * 100)],
-            ["Ethernet frames", "%.0f" % frames, "%+.1f %%" % ((frames / values_bytes - 1) * 100)]]
-    table("bytes a peer sends a round, 4 peers in namespaces, MLP rho 0.01, %d rounds, %.1f packets a round" % (rounds, packets),
-          ["what", "bytes/round", "overhead"], rows)
+    return values_bytes, frames - 66 * packets, frames, rounds
+
+
+def part_bytes_table(binary, repeats):
+    """Medians over `repeats` runs (the overhead depends on rounds a second: Raft's heartbeats
+    go by the clock), with the range."""
+    runs = [part_bytes(binary) for _ in range(repeats)]
+    values = statistics.median(r[0] for r in runs)
+
+    def cell(i):
+        overheads = sorted((r[i] / r[0] - 1) * 100 for r in runs)
+        return "%.0f" % statistics.median(r[i] for r in runs), "%+.1f %% (%+.1f..%+.1f)" % (
+            statistics.median(overheads), overheads[0], overheads[-1])
+
+    rows = [["values sent (ideal)", "%.0f" % values, "-"],
+            ["TCP payload (HTTP/2, gRPC, Raft, status)", *cell(1)],
+            ["Ethernet frames", *cell(2)]]
+    table("bytes a peer sends a round, 4 peers in namespaces, MLP rho 0.01, probes off, median of %d runs of 8 s "
+          "(%d-%d rounds)" % (repeats, min(r[3] for r in runs), max(r[3] for r in runs)),
+          ["what", "bytes/round", "overhead (range)"], rows)
 
 
 def _packets(net, i):
@@ -193,7 +207,7 @@ def main():
     if reason:
         print("\nshaped-link and wire-byte parts skipped: %s" % reason)
         return
-    part_bytes(args.gossipfl_bin)
+    part_bytes_table(args.gossipfl_bin, args.repeats)
     part_shaped(args.gossipfl_bin, 60 if args.quick else 240)
 
 
