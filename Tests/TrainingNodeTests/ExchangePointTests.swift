@@ -9,17 +9,6 @@ import Testing
         values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
     }
 
-    static func code(_ body: () async throws -> Void) async -> StatusCode? {
-        do {
-            try await body()
-            return nil
-        } catch let error as RPCError {
-            return error.code
-        } catch {
-            return .unknown
-        }
-    }
-
     @Test func aParkedLoopAveragesWithItsPartnerAndAnswersWithItsOwnValues() async throws {
         let model = ModelBox(parameters: [0, 10, 20, 30])
         let point = ExchangePoint(model: model)
@@ -31,25 +20,25 @@ import Testing
         #expect(mine == Self.bytes([10, 30]))
         #expect(model.parameters == [0, 11, 20, 32])
         // Round 5 is over here: a second request for it is refused.
-        #expect(await Self.code { _ = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
             == .failedPrecondition)
     }
 
     @Test func refusalsLeaveTheModelUntouched() async throws {
         let model = ModelBox(parameters: [0, 10, 20, 30])
         let point = ExchangePoint(model: model)
-        #expect(await Self.code { _ = try await point.exchange(round: 0, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 0, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
             == .unavailable)
         point.enter(round: 7)
         async let outcome = point.await(round: 7, partner: "n2", indices: [0, 2], timeout: .seconds(2))
         try await Task.sleep(for: .milliseconds(50))
-        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n3", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 7, sender: "n3", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
             == .failedPrecondition)
-        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1, .nan]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1, .nan]), timeout: .seconds(1)) }
             == .invalidArgument)
-        #expect(await Self.code { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 7, sender: "n2", partnerBytes: Self.bytes([1]), timeout: .seconds(1)) }
             == .invalidArgument)
-        #expect(await Self.code { _ = try await point.exchange(round: 6, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 6, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
             == .failedPrecondition)
         #expect(model.parameters == [0, 10, 20, 30])
         // Still parked: the right request completes it.
@@ -66,10 +55,10 @@ import Testing
         let start = clock.now
         #expect(await point.await(round: 3, partner: "n2", indices: [0], timeout: .milliseconds(100)) == .missed)
         #expect(clock.now - start < .seconds(5))
-        #expect(await Self.code { _ = try await point.exchange(round: 3, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .seconds(1)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 3, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .seconds(1)) }
             == .failedPrecondition)
         // A request for a round this peer does not reach in time is given up on both sides.
-        #expect(await Self.code { _ = try await point.exchange(round: 4, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .milliseconds(50)) }
+        #expect(await statusCode { _ = try await point.exchange(round: 4, sender: "n2", partnerBytes: Self.bytes([9]), timeout: .milliseconds(50)) }
             == .deadlineExceeded)
         point.enter(round: 4)
         #expect(await point.await(round: 4, partner: "n2", indices: [0], timeout: .seconds(10)) == .missed)

@@ -42,17 +42,6 @@ actor FixedBackend: GossipBackend {
         await server.shutdown(grace: .seconds(1))
     }
 
-    static func code(_ body: () async throws -> Void) async -> StatusCode? {
-        do {
-            try await body()
-            return nil
-        } catch let error as RPCError {
-            return error.code
-        } catch {
-            return .unknown
-        }
-    }
-
     @Test func fetchModelStreamsAWholeModelThatAssembles() async throws {
         let model = (0..<200_000).map { Float($0) / 7 }
         try await Self.withGossip(FixedBackend(model: model)) { channel in
@@ -66,10 +55,10 @@ actor FixedBackend: GossipBackend {
                 result = try assembler.add(chunk)
             }
             #expect(chunks == 4 && result?.values == model && result?.round == 41)
-            #expect(await Self.code {
+            #expect(await statusCode {
                 for try await _ in try await channel.serverStreaming(GossipMethods.fetchModel, GossipV1.FetchModelRequest(runId: "other")).responses {}
             } == .failedPrecondition)
-            #expect(await Self.code {
+            #expect(await statusCode {
                 for try await _ in try await channel.serverStreaming(
                     GossipMethods.fetchModel, GossipV1.FetchModelRequest(runId: "run-1", chunkValues: 1 << 20)).responses {}
             } == .invalidArgument)
@@ -82,13 +71,13 @@ actor FixedBackend: GossipBackend {
             let probe = try await channel.unary(GossipMethods.probe, GossipV1.ProbeRequest(senderId: "n2", payload: [UInt8](repeating: 7, count: 100_000),
                                                                                           replyBytes: 300_000))
             #expect(probe.payload.count == 300_000)
-            #expect(await Self.code { _ = try await channel.unary(GossipMethods.probe, GossipV1.ProbeRequest(replyBytes: .max)) } == .invalidArgument)
+            #expect(await statusCode { _ = try await channel.unary(GossipMethods.probe, GossipV1.ProbeRequest(replyBytes: .max)) } == .invalidArgument)
             let status = try await channel.unary(GossipMethods.status, GossipV1.StatusRequest())
             #expect(status.round == 41 && status.partnerId == "n2")
             let answer = try await channel.unary(GossipMethods.exchange,
                                                  GossipV1.ModelValues(runId: "run-1", round: 42, senderId: "n2", encoding: .float32LE, values: [0, 0, 0, 0]))
             #expect(answer.senderId == "n1" && answer.values == [1, 2, 3, 4])
-            #expect(await Self.code { _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(round: 7)) } == .failedPrecondition)
+            #expect(await statusCode { _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(round: 7)) } == .failedPrecondition)
             #expect(await backend.exchanges.count == 1)
         }
     }

@@ -34,25 +34,30 @@ RPC_TIMEOUT = 5.0
 _loaded = None
 
 
+def compile_protos(relative, modules):
+    """Python stubs of Protos/`relative` (grpc_tools.protoc into a temporary directory, removed at
+    exit): a namespace with pb and grpc, the modules named in `modules` = (pb, grpc)."""
+    from grpc_tools import protoc
+
+    out = tempfile.mkdtemp(prefix="gossipfl-protos-")
+    atexit.register(shutil.rmtree, out, True)
+    rc = protoc.main(["grpc_tools.protoc", "-I", PROTO_ROOT, "--python_out", out, "--grpc_python_out", out,
+                      os.path.join(PROTO_ROOT, relative)])
+    if rc != 0:
+        raise RuntimeError("grpc_tools.protoc failed for %s (rc=%d)" % (relative, rc))
+    parts = os.path.dirname(relative).split("/")
+    for depth in range(1, len(parts) + 1):
+        open(os.path.join(out, *parts[:depth], "__init__.py"), "a").close()
+    sys.path.insert(0, out)
+    importlib.invalidate_caches()
+    return types.SimpleNamespace(pb=importlib.import_module(modules[0]), grpc=importlib.import_module(modules[1]))
+
+
 def load_raft_protos():
     """Namespace with pb (raft.v1 messages) and grpc (RaftStub, ClusterStub)."""
     global _loaded
-    if _loaded is not None:
-        return _loaded
-    from grpc_tools import protoc
-
-    out = tempfile.mkdtemp(prefix="gossipfl-raft-protos-")
-    atexit.register(shutil.rmtree, out, True)
-    rc = protoc.main(["grpc_tools.protoc", "-I", PROTO_ROOT, "--python_out", out, "--grpc_python_out", out,
-                      os.path.join(PROTO_ROOT, "raft", "v1", "raft.proto")])
-    if rc != 0:
-        raise RuntimeError("grpc_tools.protoc failed for raft.proto (rc=%d)" % rc)
-    for pkg in ("raft", os.path.join("raft", "v1")):
-        open(os.path.join(out, pkg, "__init__.py"), "a").close()
-    sys.path.insert(0, out)
-    importlib.invalidate_caches()
-    _loaded = types.SimpleNamespace(pb=importlib.import_module("raft.v1.raft_pb2"),
-                                    grpc=importlib.import_module("raft.v1.raft_pb2_grpc"))
+    if _loaded is None:
+        _loaded = compile_protos("raft/v1/raft.proto", ("raft.v1.raft_pb2", "raft.v1.raft_pb2_grpc"))
     return _loaded
 
 

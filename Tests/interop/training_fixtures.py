@@ -10,15 +10,10 @@ status and model read here is a Python grpcio client talking to our server. Ever
 through TrainingCluster is stopped by close() (SIGTERM, then SIGKILL); every wait is bounded.
 """
 
-import atexit
-import importlib
 import os
-import shutil
 import struct
 import sys
-import tempfile
 import time
-import types
 
 import grpc
 
@@ -27,7 +22,7 @@ if INTEROP_DIR not in sys.path:
     sys.path.insert(0, INTEROP_DIR)
 
 from interop_harness import pick_free_port  # noqa: E402
-from raft_fixtures import PROTO_ROOT, Peer  # noqa: E402
+from raft_fixtures import Peer, compile_protos  # noqa: E402
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 _loaded = None
@@ -36,22 +31,8 @@ _loaded = None
 def load_gossip_protos():
     """Namespace with pb (gossip.v1 messages) and grpc (GossipStub)."""
     global _loaded
-    if _loaded is not None:
-        return _loaded
-    from grpc_tools import protoc
-
-    out = tempfile.mkdtemp(prefix="gossipfl-gossip-protos-")
-    atexit.register(shutil.rmtree, out, True)
-    rc = protoc.main(["grpc_tools.protoc", "-I", PROTO_ROOT, "--python_out", out, "--grpc_python_out", out,
-                      os.path.join(PROTO_ROOT, "gossip", "v1", "gossip.proto")])
-    if rc != 0:
-        raise RuntimeError("grpc_tools.protoc failed for gossip.proto (rc=%d)" % rc)
-    for pkg in ("gossip", os.path.join("gossip", "v1")):
-        open(os.path.join(out, pkg, "__init__.py"), "a").close()
-    sys.path.insert(0, out)
-    importlib.invalidate_caches()
-    _loaded = types.SimpleNamespace(pb=importlib.import_module("gossip.v1.gossip_pb2"),
-                                    grpc=importlib.import_module("gossip.v1.gossip_pb2_grpc"))
+    if _loaded is None:
+        _loaded = compile_protos("gossip/v1/gossip.proto", ("gossip.v1.gossip_pb2", "gossip.v1.gossip_pb2_grpc"))
     return _loaded
 
 
