@@ -102,7 +102,11 @@ final class ClientStream: @unchecked Sendable {
             }
             initialMetadata.succeed(metadata(of: block))
         }
-        if endStream { complete(statusFromTrailers()) }
+        guard endStream else { return }
+        complete(statusFromTrailers())
+        // The server answered before taking the whole request (an early status): stop sending
+        // it, as gRPC clients do, instead of pushing the rest into a stream nobody reads.
+        if !body.endSent, let streamID { connection?.resetStream(streamID, errorCode: NGHTTP2_NO_ERROR) }
     }
 
     /// Non-nil when the first HEADERS is not a gRPC response.

@@ -498,10 +498,12 @@ class HTTP2Connection: @unchecked Sendable {
             }
         case .endStream:
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            body.endSent = true
         case .trailers(let trailers):
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
             let rv = withHeaderBlock(trailers) { nghttp2_submit_trailer(session, stream, $0, $1) }
             if rv != 0 { logger.debug("submit_trailer failed: \(Self.errorText(rv))") }
+            body.endSent = true
         }
         return n
     }

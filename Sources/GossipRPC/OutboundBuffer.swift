@@ -18,6 +18,10 @@ final class OutboundBuffer {
     var deferred = false
     /// Called once when buffered bytes drop to `lowWater` (write backpressure).
     private var drainWaiters: [() -> Void] = []
+    /// The stream is over (ended, reset or gone): nobody may wait for it to drain any more.
+    private var released = false
+    /// nghttp2 has taken the last byte and the end of the stream (EOF flag given).
+    var endSent = false
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
     /// The connection's total, while the stream is registered with one.
@@ -43,7 +47,9 @@ final class OutboundBuffer {
     var isFull: Bool { bufferedBytes >= Self.highWater }
 
     func whenDrained(_ action: @escaping () -> Void) {
-        if bufferedBytes <= Self.lowWater { action() } else { drainWaiters.append(action) }
+        // A sender may ask only after the call ended (the status arrived while it hopped to the
+        // loop): its bytes will never drain, so it must not wait.
+        if released || bufferedBytes <= Self.lowWater { action() } else { drainWaiters.append(action) }
     }
 
     /// Copies up to `capacity` bytes into `destination`; returns the count.
@@ -72,15 +78,21 @@ final class OutboundBuffer {
         }
         bufferedBytes -= written
         ledger?.queued -= written
-        if !drainWaiters.isEmpty && bufferedBytes <= Self.lowWater { releaseWaiters() }
+        if !drainWaiters.isEmpty && bufferedBytes <= Self.lowWater { wakeWaiters() }
         return written
     }
 
-    /// Wakes every backpressure waiter (data drained, or the stream is gone).
-    func releaseWaiters() {
+    /// Wakes every backpressure waiter (data drained).
+    private func wakeWaiters() {
         let waiters = drainWaiters
         drainWaiters = []
         for waiter in waiters { waiter() }
+    }
+
+    /// The stream is over: wakes every waiter, now and later.
+    func releaseWaiters() {
+        released = true
+        wakeWaiters()
     }
 }
 
