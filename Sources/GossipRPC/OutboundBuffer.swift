@@ -1,7 +1,9 @@
 /// Bytes waiting to go out on one HTTP/2 stream, then how the stream ends.
-/// nghttp2 pulls from it through the data provider. Loop thread only.
+/// nghttp2 pulls from it through the data provider, as a copy into its frame buffer
+/// (`read`) or as a piece of one message it sends without copying (`takeSlice`). Loop thread only.
 final class OutboundBuffer {
-    private var chunks: [[UInt8]] = []
+    /// Sent messages are dropped (nil) at once: a consumed 16 MiB message must not wait for the rest.
+    private var chunks: [FramedMessage?] = []
     private var head = 0
     private var offset = 0
     private(set) var bufferedBytes = 0
@@ -27,11 +29,10 @@ final class OutboundBuffer {
     /// The connection's total, while the stream is registered with one.
     private var ledger: OutboundLedger?
 
-    func append(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        chunks.append(bytes)
-        bufferedBytes += bytes.count
-        ledger?.queued += bytes.count
+    func append(_ message: FramedMessage) {
+        chunks.append(message)
+        bufferedBytes += message.count
+        ledger?.queued += message.count
     }
 
     func attach(to ledger: OutboundLedger) {
@@ -56,19 +57,40 @@ final class OutboundBuffer {
     func read(into destination: UnsafeMutablePointer<UInt8>, capacity: Int) -> Int {
         var written = 0
         while written < capacity && head < chunks.count {
-            let copied = chunks[head].withUnsafeBufferPointer { chunk -> Int in
-                let n = min(chunk.count - offset, capacity - written)
-                (destination + written).update(from: chunk.baseAddress! + offset, count: n)
-                return n
-            }
-            written += copied
-            offset += copied
-            if offset == chunks[head].count {
-                chunks[head] = []
-                head += 1
-                offset = 0
-            }
+            let chunk = chunks[head]!
+            let n = min(chunk.count - offset, capacity - written)
+            UnsafeMutableRawPointer(destination + written).copyMemory(from: chunk.base + offset, byteCount: n)
+            written += n
+            advance(n)
         }
+        consumed(written)
+        return written
+    }
+
+    /// A piece of one queued message of `minimum` to `capacity` bytes, taken off the buffer,
+    /// to send without copying; nil when the next message has fewer than `minimum` left
+    /// (small messages are better coalesced into one frame by `read`).
+    func takeSlice(capacity: Int, minimum: Int) -> OutboundSlice? {
+        guard head < chunks.count, capacity > 0 else { return nil }
+        let chunk = chunks[head]!
+        let n = min(chunk.count - offset, capacity)
+        guard n >= min(minimum, capacity) else { return nil }
+        let slice = OutboundSlice(message: chunk, offset: offset, count: n)
+        advance(n)
+        consumed(n)
+        return slice
+    }
+
+    private func advance(_ n: Int) {
+        offset += n
+        if offset == chunks[head]!.count {
+            chunks[head] = nil
+            head += 1
+            offset = 0
+        }
+    }
+
+    private func consumed(_ n: Int) {
         if head == chunks.count {
             chunks.removeAll(keepingCapacity: true)
             head = 0
@@ -76,10 +98,9 @@ final class OutboundBuffer {
             chunks.removeFirst(head)
             head = 0
         }
-        bufferedBytes -= written
-        ledger?.queued -= written
+        bufferedBytes -= n
+        ledger?.queued -= n
         if !drainWaiters.isEmpty && bufferedBytes <= Self.lowWater { wakeWaiters() }
-        return written
     }
 
     /// Wakes every backpressure waiter (data drained).
@@ -94,6 +115,13 @@ final class OutboundBuffer {
         released = true
         wakeWaiters()
     }
+}
+
+/// Part of a queued message that nghttp2 will send as one DATA frame's payload.
+struct OutboundSlice {
+    let message: FramedMessage
+    let offset: Int
+    let count: Int
 }
 
 /// What all streams of one connection have queued for sending. Loop thread only.
