@@ -18,7 +18,7 @@ public final class FramedMessage: @unchecked Sendable {
         self.count = count
     }
 
-    deinit { free(base) }
+    deinit { LargeBuffers.release(base) }
 
     public convenience init(_ message: some WireMessage) {
         var base: UnsafeMutableRawPointer?
@@ -53,8 +53,7 @@ public final class FramedMessage: @unchecked Sendable {
     public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: base, count: count)) }
 
     private static func allocate(_ count: Int) -> UnsafeMutableRawPointer {
-        guard let memory = malloc(count) else { fatalError("out of memory framing a \(count)-byte message") }
-        return memory
+        LargeBuffers.allocate(count)
     }
 
     private static func writePrefix(_ storage: UnsafeMutableRawPointer, length: Int) {
@@ -78,6 +77,8 @@ public final class ReceivedMessage: @unchecked Sendable {
     public let count: Int
     private(set) var filled = 0
     private var capacity: Int
+    /// Sized at once from `LargeBuffers` (reusable), or grown with malloc/realloc.
+    private let pooled: Bool
     /// Reserved from a connection's budget while partial, released when complete or dropped.
     private var reservation: ReceiveReservations?
 
@@ -86,7 +87,10 @@ public final class ReceivedMessage: @unchecked Sendable {
         self.count = count
         self.reservation = reservation
         capacity = reservation == nil ? min(count, initialCapacity) : count
-        if capacity > 0 {
+        pooled = reservation != nil
+        if pooled && capacity > 0 {
+            base = LargeBuffers.allocate(capacity)
+        } else if capacity > 0 {
             guard let memory = malloc(capacity) else { fatalError("out of memory receiving \(count) bytes") }
             base = memory
         }
@@ -95,7 +99,7 @@ public final class ReceivedMessage: @unchecked Sendable {
 
     deinit {
         releaseReservation()
-        free(base)
+        if pooled { LargeBuffers.release(base) } else { free(base) }
     }
 
     var isComplete: Bool { filled == count }

@@ -47,10 +47,11 @@ extension ProtobufCBacked {
         _ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<ProtobufCMessage>) throws -> R
     ) throws -> R {
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard let unpacked = protobuf_c_message_unpack(cDescriptor, nil, bytes.count, data) else {
+        var allocator = LargeBuffers.protobufAllocator
+        guard let unpacked = protobuf_c_message_unpack(cDescriptor, &allocator, bytes.count, data) else {
             throw malformed
         }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+        defer { protobuf_c_message_free_unpacked(unpacked, &allocator) }
         return try body(unpacked)
     }
 
