@@ -44,7 +44,7 @@ protos: deps
 check-protos: deps
 	scripts/check-protos.sh
 
-## bench: our gRPC server vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
+## bench: our gRPC server vs C++ gRPC (bench/cpp, built here) vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
 ## Raft vs etcd, plain and with mutual TLS; training throughput vs PyTorch; time to accuracy of SAPS,
 ## the baselines and ours on Fashion-MNIST (not tests).
 bench:

@@ -2,6 +2,19 @@ import Glibc
 import GossipWire
 import Synchronization
 
+// Where a large message's bytes are copied, and why each copy stays (1 MiB unary echo):
+// receive  1. kernel -> the loop's read buffer (read(2); TLS: OpenSSL decrypts into an evbuffer)
+//          2. nghttp2 DATA chunk -> the message's buffer (`MessageDeframer`): the read buffer is
+//             reused at once, and protobuf-c needs the message contiguous
+//          3. protobuf-c unpack -> its own copy of each bytes field: it has no aliasing mode
+//          4. protobuf-c's tree -> the Swift value's [UInt8] (`decodeArray`): the tree is freed
+//             right after, and a Swift array cannot adopt C memory
+// send     1. Swift value -> protobuf-c pack into a `FramedMessage` after its prefix
+//          then, plain TCP: by reference from that buffer to the kernel (NO_COPY DATA frames);
+//          TLS: copied into nghttp2's frame buffer and the bufferevent, then encrypted (one
+//          SSL_write per evbuffer piece would make every 9-byte frame header a TLS record).
+// The handler's own work (building its response, e.g. the interop payload of zeros) comes on top.
+
 /// One outbound gRPC message: the 5-byte prefix and the protobuf bytes in one allocation we own.
 /// protobuf-c packs straight into it after the prefix, and on plain-text connections nghttp2's
 /// DATA frames are handed to libevent as references into it (`HTTP2Connection.sendData`), so
