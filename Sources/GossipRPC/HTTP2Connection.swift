@@ -29,10 +29,11 @@ class HTTP2Connection: @unchecked Sendable {
     private var outbound: [Int32: OutboundBuffer] = [:]
     /// The DATA payload nghttp2 was told to send without copying (NO_COPY), until `sendData`
     /// writes it: nghttp2 sends one frame at a time, right after reading it.
-    private var pendingSlice: OutboundSlice?
-    /// Plain TCP: DATA payloads go to libevent by reference. Over TLS each evbuffer piece becomes
-    /// one SSL_write (a 9-byte TLS record per frame header), so there frames are copied whole.
-    let sendsWithoutCopy: Bool
+    var pendingSlice: OutboundSlice?
+    /// Plain TCP: we read the socket ourselves and DATA payloads go to libevent by reference.
+    /// Over TLS each evbuffer piece becomes one SSL_write (a 9-byte TLS record per frame header),
+    /// so there frames are copied whole, and the OpenSSL bufferevent reads.
+    let isPlainTCP: Bool
     /// Frame payloads at least this long go out by reference; shorter ones are coalesced by copying.
     static let noCopyMinimum = 4 << 10
     /// Streams to reset with NO_ERROR once our END_STREAM frame is on the wire.
@@ -61,7 +62,7 @@ class HTTP2Connection: @unchecked Sendable {
         self.logger = logger
         self.limits = limits
         self.bev = bufferevent
-        sendsWithoutCopy = bufferevent_openssl_get_ssl(bufferevent) == nil
+        isPlainTCP = bufferevent_openssl_get_ssl(bufferevent) == nil
         // libevent reads and writes at most 16 KiB per syscall by default: 64 round trips
         // through the loop for every MiB. Larger bites cost no copies (the evbuffer grows either way).
         bufferevent_set_max_single_read(bufferevent, Self.maxSingleIO)
@@ -110,7 +111,9 @@ class HTTP2Connection: @unchecked Sendable {
         if !isServer { settings.removeFirst() }
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindowSize)
-        if sendsWithoutCopy {
+        if isPlainTCP {
+            // Our read event is the socket's only reader: two would split the byte stream.
+            bufferevent_disable(bev, Int16(EV_READ))
             bufferevent_enable(bev, Int16(EV_WRITE))
             startReadingSocket(bufferevent_getfd(bev))
         } else {
@@ -519,7 +522,7 @@ class HTTP2Connection: @unchecked Sendable {
                                   flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard let body = outbound[stream] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         let n: Int
-        if sendsWithoutCopy, let slice = body.takeSlice(capacity: length, minimum: Self.noCopyMinimum) {
+        if isPlainTCP, let slice = body.takeSlice(capacity: length, minimum: Self.noCopyMinimum) {
             pendingSlice = slice
             flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
             n = slice.count
@@ -544,35 +547,6 @@ class HTTP2Connection: @unchecked Sendable {
             body.endSent = true
         }
         return n
-    }
-}
-
-extension HTTP2Connection {
-    /// NO_COPY: the frame header (9 bytes, copied) and a reference to the message's own memory go
-    /// into the socket's output buffer; libevent drops the reference (and our retain) once written.
-    fileprivate func sendData(frame: UnsafeMutablePointer<nghttp2_frame>, header: UnsafePointer<UInt8>,
-                              length: Int) -> Int32 {
-        guard let bev, let slice = pendingSlice, slice.count == length else {
-            return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
-        }
-        pendingSlice = nil
-        let output = bufferevent_get_output(bev)
-        let padding = Int(frame.pointee.data.padlen)
-        evbuffer_add(output, header, 9)
-        if padding > 0 {
-            var padLength = UInt8(padding - 1)
-            evbuffer_add(output, &padLength, 1)
-        }
-        let retained = Unmanaged.passRetained(slice.message).toOpaque()
-        let added = evbuffer_add_reference(output, slice.message.base + slice.offset, length, { _, _, context in
-            Unmanaged<FramedMessage>.fromOpaque(context!).release()
-        }, retained)
-        if added != 0 {
-            Unmanaged<FramedMessage>.fromOpaque(retained).release()
-            return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
-        }
-        if padding > 1 { evbuffer_add(output, [UInt8](repeating: 0, count: padding - 1), padding - 1) }
-        return 0
     }
 }
 
