@@ -50,7 +50,8 @@ class HTTP2Connection: @unchecked Sendable {
     private var inboundCredit: InboundCredit
     /// Whole-size allocations of partial inbound messages (see `MessageDeframer`).
     let receiveReservations: ReceiveReservations
-    static let maxSingleIO = 256 << 10
+    static let maxSingleRead = 256 << 10
+    static let maxSingleWrite = 4 << 20
     /// Response or request bytes queued on this connection's streams, not yet taken by nghttp2.
     let outboundLedger = OutboundLedger()
     let limits: ConnectionLimits
@@ -64,9 +65,10 @@ class HTTP2Connection: @unchecked Sendable {
         self.bev = bufferevent
         isPlainTCP = bufferevent_openssl_get_ssl(bufferevent) == nil
         // libevent reads and writes at most 16 KiB per syscall by default: 64 round trips
-        // through the loop for every MiB. Larger bites cost no copies (the evbuffer grows either way).
-        bufferevent_set_max_single_read(bufferevent, Self.maxSingleIO)
-        bufferevent_set_max_single_write(bufferevent, Self.maxSingleIO)
+        // through the loop for every MiB. Larger bites cost no copies (the evbuffer grows either
+        // way); a write may take all that `flush` queued (at most `socketHighWater` and a frame).
+        bufferevent_set_max_single_read(bufferevent, Self.maxSingleRead)
+        bufferevent_set_max_single_write(bufferevent, Self.maxSingleWrite)
         inboundCredit = InboundCredit(budget: limits.maxBufferedInboundBytes)
         receiveReservations = ReceiveReservations(budget: limits.maxBufferedInboundBytes)
         let me = Unmanaged.passRetained(self)
