@@ -51,7 +51,7 @@ protos: deps
 check-protos: deps
 	scripts/check-protos.sh
 
-## bench: our gRPC server vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
+## bench: our gRPC server vs C++ gRPC (bench/cpp, built here) vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
 ## Raft vs etcd, plain and with mutual TLS; training throughput vs PyTorch; time to accuracy of SAPS,
 ## the baselines and ours on Fashion-MNIST; training peers on the network vs the simulation, bytes on
 ## the wire, SAPS on shaped links (not tests).

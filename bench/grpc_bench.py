@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Side-by-side h2load benchmark: our Swift gRPC server vs grpcio vs raw nghttpd.
+"""Side-by-side h2load benchmark: our Swift gRPC server vs C++ gRPC vs grpcio vs raw nghttpd.
 
-    python bench/grpc_bench.py [--swift-bin .build/release/gossipfl-interop] [--quick]
+    python bench/grpc_bench.py [--swift-bin .build/release/gossipfl-interop] [--quick] [--repeats N]
 
 Servers (all on 127.0.0.1, started and stopped by this script):
   ours     `<swift-bin> server --port 0 --max_receive_message_size 33554432`
            (omitted when --swift-bin is not given)
+  C++      bench/cpp/echo_server.cc on Debian's libgrpc++ (sync server, default
+           thread pool), same flags; compiled here with g++ and pkg-config into
+           .build/bench-cpp (omitted with --no-cpp)
   grpcio   Tests/interop/py_interop_server.py, same flags (16-thread pool)
   nghttpd  `nghttpd --no-tls` serving pre-built files holding exactly the
            gRPC-framed response bytes -- an upper-bound anchor for "HTTP/2
@@ -14,6 +17,7 @@ Servers (all on 127.0.0.1, started and stopped by this script):
 Scenarios (identical h2load command for every server, in the same run):
   unary 16 B, c=1 m=1     h2load -D <dur> --warm-up-time <w> -c 1 -m 1
   unary 16 B, c=4 m=64    h2load -D <dur> --warm-up-time <w> -c 4 -m 64
+  unary 1 MiB echo, c=1   h2load -D <dur> --warm-up-time <w> -c 1 -m 1  (1 MiB each way)
   unary 16 MiB echo, c=1  h2load -n <N> -c 1 -m 1  (16 MiB request, 16 MiB response)
 all with  -d <body> -H 'content-type: application/grpc' -H 'te: trailers'
 against   http://127.0.0.1:PORT/grpc.testing.TestService/UnaryCall
@@ -24,6 +28,9 @@ it 50x longer than the others); the 16 MiB run uses the same request count
 for every server.  h2load can't see grpc-status, so before timing each gRPC
 server gets the same request through a grpcio client and the response is
 checked; h2load's own "succeeded"/2xx counts are checked for every run.
+Every scenario runs --repeats times (default 3), the servers one after the
+other within each repeat; the table shows medians, and a ratio is the ratio
+of two medians from the same run.
 
 Exits non-zero if a server fails to start or to answer the check, or if any
 h2load run had failed/errored requests (the table is printed regardless).
@@ -52,7 +59,9 @@ from interop_harness import PY_SERVER, ServerProcess, make_tls_files  # noqa: E4
 
 PATH = "/grpc.testing.TestService/UnaryCall"
 BIG_PREFIX = "/big"  # nghttpd serves the 16 MiB response under /big/<PATH>
+MID_PREFIX = "/mid"  # ... and the 1 MiB one under /mid/<PATH>
 SMALL = 16
+MID = 1024 * 1024
 BIG = 16 * 1024 * 1024
 MAX_RECV = 33554432
 GRPC_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
@@ -69,7 +78,7 @@ def grpc_frame(msg_bytes):
 def write_bodies(P, workdir):
     m = P.messages_pb2
     files = {}
-    for name, size in (("small", SMALL), ("big", BIG)):
+    for name, size in (("small", SMALL), ("mid", MID), ("big", BIG)):
         req = m.SimpleRequest(response_type=m.COMPRESSABLE, response_size=size,
                               payload=m.Payload(type=m.COMPRESSABLE, body=bytes(size)))
         resp = m.SimpleResponse(payload=m.Payload(type=m.COMPRESSABLE, body=bytes(size)))
@@ -79,7 +88,7 @@ def write_bodies(P, workdir):
         files[name] = (body, req, grpc_frame(resp.SerializeToString()))
     # nghttpd document root: the exact gRPC-framed response bytes.
     docroot = os.path.join(workdir, "docroot")
-    for prefix, name in (("", "small"), (BIG_PREFIX, "big")):
+    for prefix, name in (("", "small"), (MID_PREFIX, "mid"), (BIG_PREFIX, "big")):
         path = os.path.join(docroot, (prefix + PATH).lstrip("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
@@ -137,6 +146,50 @@ class Nghttpd:
         self._log.close()
 
 
+CPP_DIR = os.path.join(HERE, "cpp")
+CPP_BUILD = os.path.join(REPO_ROOT, ".build", "bench-cpp")
+CPP_PROTOS = ["grpc_testing/empty.proto", "grpc_testing/messages.proto", "grpc_testing/test.proto"]
+
+
+def build_cpp_server():
+    """Compiles bench/cpp/echo_server.cc (protoc + grpc_cpp_plugin, g++ -O2); reuses a build newer
+    than its sources. Returns the binary's path; raises RuntimeError naming what is missing."""
+    binary = os.path.join(CPP_BUILD, "echo_server")
+    proto_root = os.path.join(REPO_ROOT, "Protos")
+    sources = [os.path.join(CPP_DIR, "echo_server.cc")] + [os.path.join(proto_root, f) for f in CPP_PROTOS]
+    if os.path.exists(binary) and os.path.getmtime(binary) > max(map(os.path.getmtime, sources)):
+        return binary
+    plugin = shutil.which("grpc_cpp_plugin")
+    if not (plugin and shutil.which("protoc") and shutil.which("g++") and shutil.which("pkg-config")):
+        raise RuntimeError("C++ gRPC server: needs protoc, grpc_cpp_plugin, g++ and pkg-config "
+                           "(scripts/install-deps.sh --bench installs libgrpc++-dev protobuf-compiler-grpc "
+                           "libprotobuf-dev)")
+    gen = os.path.join(CPP_BUILD, "gen")
+    os.makedirs(gen, exist_ok=True)
+    steps = [
+        ["protoc", "-I" + proto_root, "--cpp_out=" + gen, "--grpc_out=" + gen,
+         "--plugin=protoc-gen-grpc=" + plugin] + [os.path.join(proto_root, f) for f in CPP_PROTOS],
+        ["pkg-config", "--cflags", "--libs", "grpc++", "protobuf"],
+    ]
+    for step in steps[:1]:
+        p = subprocess.run(step, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError("C++ gRPC server: %s failed:\n%s" % (shlex.join(step), p.stderr[-2000:]))
+    p = subprocess.run(steps[1], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("C++ gRPC server: pkg-config grpc++ protobuf failed:\n%s" % p.stderr[-2000:])
+    generated = [os.path.join(gen, f.replace(".proto", suffix)) for f in CPP_PROTOS
+                 for suffix in (".pb.cc", ".grpc.pb.cc")]
+    cmd = (["g++", "-O2", "-std=c++17", "-I" + gen, sources[0]] + generated
+           + ["-o", binary + ".tmp"] + shlex.split(p.stdout))
+    print("building the C++ gRPC server ...", file=sys.stderr, flush=True)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("C++ gRPC server: %s failed:\n%s" % (shlex.join(cmd), p.stderr[-4000:]))
+    os.replace(binary + ".tmp", binary)
+    return binary
+
+
 def verify_grpc_server(P, host, port, files, tls=None):
     """One real gRPC call per body through grpcio; raises on any mismatch."""
     import grpc
@@ -169,8 +222,10 @@ def _dur(text):
     return float(m.group(1)) * _UNITS_S[m.group(2)]
 
 
-def parse_h2load(out):
-    """Extract the numbers we report from h2load's text output."""
+def parse_h2load(out, in_flight=0):
+    """Extract the numbers we report from h2load's text output. `in_flight`: how many
+    requests a time-based run may cut at either end of its measured window (response
+    headers counted as 2xx in one phase, the request counted as succeeded in the other)."""
     r = {}
     m = re.search(r"^finished in ([\d.]+\w+), ([\d.]+) req/s", out, re.M)
     if not m:
@@ -203,7 +258,7 @@ def parse_h2load(out):
         problems.append("no request succeeded")
     if r["failed"] or r["errored"] or r["timeout"]:
         problems.append("%d failed, %d errored, %d timeout" % (r["failed"], r["errored"], r["timeout"]))
-    if r["2xx"] != r["succeeded"]:
+    if abs(r["2xx"] - r["succeeded"]) > in_flight:
         problems.append("%d 2xx of %d succeeded" % (r["2xx"], r["succeeded"]))
     r["problems"] = problems
     return r
@@ -211,13 +266,16 @@ def parse_h2load(out):
 
 def run_h2load(h2load, url, body, load_args, timeout):
     cmd = [h2load] + load_args + ["-d", body] + GRPC_HEADERS + [url]
+    in_flight = 0
+    if "-D" in load_args:
+        in_flight = int(load_args[load_args.index("-c") + 1]) * int(load_args[load_args.index("-m") + 1])
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"problems": ["h2load killed after %.0f s" % timeout], "cmd": cmd}
     try:
-        r = parse_h2load(p.stdout)
+        r = parse_h2load(p.stdout, in_flight)
     except ValueError as e:
         return {"problems": ["unparsable h2load output (%s, rc=%s): %s %s" % (
             e, p.returncode, p.stdout[-500:], p.stderr[-500:])], "cmd": cmd}
@@ -249,16 +307,33 @@ def ratio(a, b):
     return "%.2fx" % (a / b)
 
 
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    if n == 0:
+        return None
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+COLUMNS = ("ours", "C++", "grpcio", "nghttpd")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--swift-bin", help="gossipfl-interop binary (release build); omit to skip 'ours'")
     ap.add_argument("--quick", action="store_true", help="short smoke run")
-    ap.add_argument("--duration", type=float, help="seconds per small-message run (default 5, quick 1)")
+    ap.add_argument("--duration", type=float, help="seconds per time-based run (default 5, quick 1)")
     ap.add_argument("--warm-up", type=float, help="warm-up seconds (default 1, quick 0.5)")
     ap.add_argument("--big-requests", type=int, help="requests in the 16 MiB run (default 10, quick 2)")
+    ap.add_argument("--repeats", type=int, help="runs of every scenario per server (default 3, quick 1)")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only scenarios whose title contains this text (repeatable), e.g. '1 MiB'")
     ap.add_argument("--h2load", default=shutil.which("h2load") or "h2load")
     ap.add_argument("--nghttpd", default=shutil.which("nghttpd") or "/usr/sbin/nghttpd")
     ap.add_argument("--no-nghttpd", action="store_true")
+    ap.add_argument("--cpp-bin", help="a prebuilt bench/cpp/echo_server (default: build it)")
+    ap.add_argument("--no-cpp", action="store_true", help="skip the C++ gRPC server")
+    ap.add_argument("--no-grpcio", action="store_true", help="skip the grpcio server")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every h2load command")
     ap.add_argument("--tls", action="store_true",
                     help="every server over TLS (ALPN h2, one RSA-2048 certificate for all); ours also verifies client"
@@ -268,6 +343,7 @@ def main(argv=None):
     duration = args.duration or (1.0 if args.quick else 5.0)
     warm = args.warm_up if args.warm_up is not None else (0.5 if args.quick else 1.0)
     big_n = args.big_requests or (2 if args.quick else 10)
+    repeats = args.repeats or (1 if args.quick else 3)
     for tool in [args.h2load] + ([] if args.no_nghttpd else [args.nghttpd]):
         if not (os.path.isfile(tool) and os.access(tool, os.X_OK)):
             print("error: %s not found (install nghttp2-client / nghttp2-server)" % tool, file=sys.stderr)
@@ -275,6 +351,13 @@ def main(argv=None):
     if args.swift_bin and not (os.path.isfile(args.swift_bin) and os.access(args.swift_bin, os.X_OK)):
         print("error: --swift-bin %s is not an executable file" % args.swift_bin, file=sys.stderr)
         return 2
+    cpp_bin = None
+    if not args.no_cpp:
+        try:
+            cpp_bin = os.path.abspath(args.cpp_bin) if args.cpp_bin else build_cpp_server()
+        except RuntimeError as e:
+            print("error: %s" % e, file=sys.stderr)
+            return 2
 
     workdir = tempfile.mkdtemp(prefix="grpc-bench-")
     servers = {}  # column -> (host, port, stopper)
@@ -290,7 +373,10 @@ def main(argv=None):
         if args.swift_bin:
             ours_flags = server_flags + (["--tls_client_ca_file", tls.ca] if tls else [])
             columns.append(("ours", [os.path.abspath(args.swift_bin), "server"] + ours_flags))
-        columns.append(("grpcio", [sys.executable, PY_SERVER] + server_flags))
+        if cpp_bin:
+            columns.append(("C++", [cpp_bin] + server_flags))
+        if not args.no_grpcio:
+            columns.append(("grpcio", [sys.executable, PY_SERVER] + server_flags))
         for col, cmd in columns:
             try:
                 srv = ServerProcess(cmd, name=col)
@@ -312,43 +398,49 @@ def main(argv=None):
                 return 1
 
         # h2load durations take integer values with a unit suffix.
-        small_load = ["-D", "%dms" % round(duration * 1000), "--warm-up-time", "%dms" % round(warm * 1000)]
+        timed = ["-D", "%dms" % round(duration * 1000), "--warm-up-time", "%dms" % round(warm * 1000)]
         scenarios = [
-            ("unary 16 B, c=1 m=1", "small", small_load + ["-c", "1", "-m", "1"], ["rps", "ms"]),
-            ("unary 16 B, c=4 m=64", "small", small_load + ["-c", "4", "-m", "64"], ["rps", "ms"]),
+            ("unary 16 B, c=1 m=1", "small", timed + ["-c", "1", "-m", "1"], ["rps", "ms"]),
+            ("unary 16 B, c=4 m=64", "small", timed + ["-c", "4", "-m", "64"], ["rps", "ms"]),
+            ("unary 1 MiB echo, c=1", "mid", timed + ["-c", "1", "-m", "1"], ["rps", "ms", "mibs"]),
             ("unary 16 MiB echo, c=1", "big", ["-n", str(big_n), "-c", "1", "-m", "1"],
              ["rps", "ms", "mibs"]),
         ]
-        col_names = [c for c in ("ours", "grpcio", "nghttpd") if c in servers]
-        results = {}
+        if args.only:
+            scenarios = [sc for sc in scenarios if any(o in sc[0] for o in args.only)]
+        prefixes = {"small": "", "mid": MID_PREFIX, "big": BIG_PREFIX}
+        col_names = [c for c in COLUMNS if c in servers]
+        results = {}  # (title, col) -> [h2load result per repeat]
         for title, body_name, load, _ in scenarios:
-            for col in col_names:
-                srv = servers[col]
-                path = (BIG_PREFIX + PATH) if (col == "nghttpd" and body_name == "big") else PATH
-                url = "%s://%s:%d%s" % ("https" if tls else "http", srv.host, srv.port, path)
-                timeout = duration + warm + 120 if "-D" in load else 300
-                print("running %-24s %-8s ..." % (title, col), end="", flush=True, file=sys.stderr)
-                if isinstance(srv, ServerProcess) and not srv.is_alive():
-                    r = {"problems": ["server %s before this run" % srv.state()], "cmd": []}
-                else:
-                    r = run_h2load(args.h2load, url, files[body_name][0], load, timeout)
-                results[(title, col)] = r
-                if "req_per_s" in r:
-                    print(" %.0f req/s" % r["req_per_s"], file=sys.stderr)
-                else:
-                    print(" FAILED", file=sys.stderr)
-                if args.verbose:
-                    print("  $ " + shlex.join(r["cmd"]), file=sys.stderr)
-                if r["problems"]:
-                    exit_code = 1
-                    print("  problem: %s" % "; ".join(r["problems"]), file=sys.stderr)
-                if isinstance(srv, ServerProcess):
-                    time.sleep(0.5)  # a server crashing on the closed connections dies now
-                    if not srv.is_alive() and not getattr(srv, "death_reported", False):
-                        srv.death_reported = True
-                        print("error: %s server is %s after this run; stderr:\n%s"
-                              % (col, srv.state(), srv.stderr_text()), file=sys.stderr)
+            for rep in range(repeats):
+                for col in col_names:
+                    srv = servers[col]
+                    path = (prefixes[body_name] + PATH) if col == "nghttpd" else PATH
+                    url = "%s://%s:%d%s" % ("https" if tls else "http", srv.host, srv.port, path)
+                    timeout = duration + warm + 120 if "-D" in load else 300
+                    print("running %-24s %-8s %d/%d ..." % (title, col, rep + 1, repeats), end="", flush=True,
+                          file=sys.stderr)
+                    if isinstance(srv, ServerProcess) and not srv.is_alive():
+                        r = {"problems": ["server %s before this run" % srv.state()], "cmd": []}
+                    else:
+                        r = run_h2load(args.h2load, url, files[body_name][0], load, timeout)
+                    results.setdefault((title, col), []).append(r)
+                    if "req_per_s" in r:
+                        print(" %.0f req/s" % r["req_per_s"], file=sys.stderr)
+                    else:
+                        print(" FAILED", file=sys.stderr)
+                    if args.verbose:
+                        print("  $ " + shlex.join(r["cmd"]), file=sys.stderr)
+                    if r["problems"]:
                         exit_code = 1
+                        print("  problem: %s" % "; ".join(r["problems"]), file=sys.stderr)
+                    if isinstance(srv, ServerProcess):
+                        time.sleep(0.5)  # a server crashing on the closed connections dies now
+                        if not srv.is_alive() and not getattr(srv, "death_reported", False):
+                            srv.death_reported = True
+                            print("error: %s server is %s after this run; stderr:\n%s"
+                                  % (col, srv.state(), srv.stderr_text()), file=sys.stderr)
+                            exit_code = 1
 
         # ---- report
         sys.stderr.flush()
@@ -357,13 +449,13 @@ def main(argv=None):
             " over TLS" if tls else "", h2load_version(args.h2load), platform.machine(), os.cpu_count() or 0,
             ", QUICK" if args.quick else ""))
         print()
-        print("Small runs are time-based: `-D %gs --warm-up-time %gs` for every server; "
-              "16 MiB run: `-n %d` for every server. Latency = h2load mean time for request. "
-              "MiB/s = bytes received by h2load (the request direction carries as much again)."
-              % (duration, warm, big_n))
+        print("Time-based runs: `-D %gs --warm-up-time %gs` for every server; 16 MiB run: `-n %d` for every "
+              "server. Medians of %d repeats (servers interleaved in each repeat; req/s with min-max). "
+              "Latency = h2load mean time for request. MiB/s = bytes received by h2load (the request "
+              "direction carries as much again)." % (duration, warm, big_n, repeats))
         print()
-        print("| scenario | metric | ours | grpcio | nghttpd | ours/grpcio | ours/nghttpd |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print("| scenario | metric | ours | C++ gRPC | grpcio | nghttpd | ours/C++ | ours/grpcio | ours/nghttpd |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         keys = {"rps": ("req/s", "req_per_s"), "ms": ("mean latency ms", "lat_mean_s"),
                 "mibs": ("recv MiB/s", "recv_bytes_per_s")}
         for title, _, _, metrics in scenarios:
@@ -371,18 +463,26 @@ def main(argv=None):
                 label, key = keys[metric]
                 vals = {}
                 cells = []
-                for col in ("ours", "grpcio", "nghttpd"):
-                    r = results.get((title, col))
-                    v = r.get(key) if r else None
+                for col in COLUMNS:
+                    runs = results.get((title, col))
+                    if not runs:
+                        vals[col] = None
+                        cells.append("-")
+                        continue
+                    samples = [r.get(key) for r in runs if not r["problems"] and r.get(key) is not None]
+                    v = median(samples)
                     cell = fmt(v, metric)
-                    if r and r["problems"]:
+                    if metric == "rps" and len(samples) > 1:
+                        cell += " (%s-%s)" % (fmt(min(samples), metric), fmt(max(samples), metric))
+                    if any(r["problems"] for r in runs):
                         cell += " (!)"
                         v = None  # no ratios from a broken run
                     vals[col] = v
                     cells.append(cell)
-                print("| %s | %s | %s | %s | %s | %s | %s |" % (
-                    title, label, cells[0], cells[1], cells[2],
-                    ratio(vals["ours"], vals["grpcio"]), ratio(vals["ours"], vals["nghttpd"])))
+                print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    title, label, cells[0], cells[1], cells[2], cells[3],
+                    ratio(vals["ours"], vals["C++"]), ratio(vals["ours"], vals["grpcio"]),
+                    ratio(vals["ours"], vals["nghttpd"])))
         print()
         print("Ratios > 1 are better for req/s and MiB/s, worse for latency. "
               "(!) = h2load reported failed/errored requests or non-2xx statuses.")

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and is missing: Debian packages
 # (apt-get) and a Python venv with grpcio for the interop suite.
-# Usage: install-deps.sh [--bench]   (--bench adds h2load, nghttpd and etcd)
+# Usage: install-deps.sh [--bench]   (--bench adds h2load, nghttpd, etcd and C++ gRPC)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
           libssl-dev openssl libevent-dev zlib1g-dev libopenblas-dev dataset-fashion-mnist python3 python3-venv
           iproute2)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(nghttp2-client nghttp2-server etcd-server); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(nghttp2-client nghttp2-server etcd-server libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,7 +25,7 @@ public struct ClientCall<Request: WireMessage, Response: WireMessage>: Sendable 
     /// Sends one request; waits while the connection's send buffer is full.
     public func send(_ request: Request) async throws {
         let stream = self.stream
-        let bytes = request.encode()
+        let bytes = FramedMessage(request)
         let full = try await withCheckedThrowingContinuation { continuation in
             stream.loop.run {
                 continuation.resume(with: Result {
@@ -49,7 +49,7 @@ public struct ClientCall<Request: WireMessage, Response: WireMessage>: Sendable 
     /// The next response, nil when the call ended OK; throws `RPCError` when it
     /// ended with another status.
     public func receive() async throws -> Response? {
-        let bytes: [UInt8]?
+        let bytes: ReceivedMessage?
         do {
             bytes = try await stream.responses.next()
         } catch is CancellationError {
@@ -60,7 +60,7 @@ public struct ClientCall<Request: WireMessage, Response: WireMessage>: Sendable 
         let stream = self.stream
         stream.loop.run { stream.taken(bytes.count) }
         do {
-            return try Response(decoding: bytes)
+            return try bytes.withUnsafeBytes { try Response(decoding: $0) }
         } catch {
             let status = RPCStatus(code: .internal, message: "could not decode response: \(error)")
             let stream = self.stream

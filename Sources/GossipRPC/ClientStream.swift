@@ -9,7 +9,7 @@ final class ClientStream: @unchecked Sendable {
     let path: String
     let options: CallOptions
     let deadline: ContinuousClock.Instant?
-    let responses = AsyncMessageQueue<[UInt8]>()
+    let responses = AsyncMessageQueue<ReceivedMessage>()
     let initialMetadata = AsyncPromise<Metadata>()
     let status = AsyncPromise<RPCStatus>()
 
@@ -58,19 +58,20 @@ final class ClientStream: @unchecked Sendable {
         }
         self.connection = connection
         streamID = id
+        deframer.reservations = connection.receiveReservations
     }
 
     // MARK: caller actions (loop)
 
-    func enqueue(_ message: [UInt8]) throws {
+    func enqueue(_ message: FramedMessage) throws {
         // Sending on an ended call reports how it ended (e.g. UNAVAILABLE).
         if finished, case .success(let final)? = status.current { throw RPCError(status: final) }
         guard case .open = body.ending else { throw RPCError(.internal, "send after closeSend") }
-        if let connection, !connection.hasOutboundRoom(for: MessageFramer.prefixLength + message.count) {
+        if let connection, !connection.hasOutboundRoom(for: message.count) {
             throw RPCError(.resourceExhausted, "the server is not reading: more than "
                            + "\(connection.limits.maxQueuedOutboundBytes) bytes are queued on this connection")
         }
-        body.append(MessageFramer.frame(message))
+        body.append(message)
         if let streamID { connection?.resumeData(stream: streamID) }
     }
 
@@ -102,7 +103,11 @@ final class ClientStream: @unchecked Sendable {
             }
             initialMetadata.succeed(metadata(of: block))
         }
-        if endStream { complete(statusFromTrailers()) }
+        guard endStream else { return }
+        complete(statusFromTrailers())
+        // The server answered before taking the whole request (an early status): stop sending
+        // it, as gRPC clients do, instead of pushing the rest into a stream nobody reads.
+        if !body.endSent, let streamID { connection?.resetStream(streamID, errorCode: NGHTTP2_NO_ERROR) }
     }
 
     /// Non-nil when the first HEADERS is not a gRPC response.

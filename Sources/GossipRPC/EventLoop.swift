@@ -8,7 +8,7 @@ import Synchronization
 /// preferring this executor, so the socket, nghttp2 and the handler share one
 /// thread and a message costs no thread hop.
 public final class EventLoop: @unchecked Sendable {
-    // Invariant: `base`, `wakeEvent` and `endOfTick` are touched only on the loop
+    // Invariant: `base`, `wakeEvent`, `endOfTick` and `readScratch` are touched only on the loop
     // thread (libevent's own locking makes `event_active` safe from any thread);
     // `pending` is guarded by its Mutex.
     let base: OpaquePointer
@@ -18,6 +18,9 @@ public final class EventLoop: @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
     private let finished = DispatchSemaphore(value: 0)
     public let name: String
+    /// Where plain-TCP connections on this loop read their sockets (loop thread only; nghttp2
+    /// consumes every byte before the next read).
+    let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
 
     private struct PendingWork {
         var items: [Work] = []
@@ -52,6 +55,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        readScratch.deallocate()
         event_free(wakeEvent)
         event_base_free(base)
     }

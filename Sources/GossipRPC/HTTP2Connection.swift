@@ -18,13 +18,24 @@ class HTTP2Connection: @unchecked Sendable {
     let peer: String
     var logger: Logger
     private(set) var session: OpaquePointer!
-    private var bev: OpaquePointer?
+    private(set) var bev: OpaquePointer?
+    /// Plain TCP: our own read event on the socket (see `HTTP2Connection+SocketRead.swift`).
+    var readEvent: OpaquePointer?
     private var retained: Unmanaged<HTTP2Connection>?
     private(set) var isClosed = false
     private var tornDown = false
     private var flushScheduled = false
     private var closeWhenFlushed = false
     private var outbound: [Int32: OutboundBuffer] = [:]
+    /// The DATA payload nghttp2 was told to send without copying (NO_COPY), until `sendData`
+    /// writes it: nghttp2 sends one frame at a time, right after reading it.
+    var pendingSlice: OutboundSlice?
+    /// Plain TCP: we read the socket ourselves and DATA payloads go to libevent by reference.
+    /// Over TLS each evbuffer piece becomes one SSL_write (a 9-byte TLS record per frame header),
+    /// so there frames are copied whole, and the OpenSSL bufferevent reads.
+    let isPlainTCP: Bool
+    /// Frame payloads at least this long go out by reference; shorter ones are coalesced by copying.
+    static let noCopyMinimum = 4 << 10
     /// Streams to reset with NO_ERROR once our END_STREAM frame is on the wire.
     private var resetAfterEnd: Set<Int32> = []
     private var keepaliveTimer: LoopTimer?
@@ -37,6 +48,10 @@ class HTTP2Connection: @unchecked Sendable {
     /// Stop pulling frames from nghttp2 while this much is waiting for the socket.
     private static let socketHighWater = 4 << 20
     private var inboundCredit: InboundCredit
+    /// Whole-size allocations of partial inbound messages (see `MessageDeframer`).
+    let receiveReservations: ReceiveReservations
+    static let maxSingleRead = 256 << 10
+    static let maxSingleWrite = 4 << 20
     /// Response or request bytes queued on this connection's streams, not yet taken by nghttp2.
     let outboundLedger = OutboundLedger()
     let limits: ConnectionLimits
@@ -48,7 +63,14 @@ class HTTP2Connection: @unchecked Sendable {
         self.logger = logger
         self.limits = limits
         self.bev = bufferevent
+        isPlainTCP = bufferevent_openssl_get_ssl(bufferevent) == nil
+        // libevent reads and writes at most 16 KiB per syscall by default: 64 round trips
+        // through the loop for every MiB. Larger bites cost no copies (the evbuffer grows either
+        // way); a write may take all that `flush` queued (at most `socketHighWater` and a frame).
+        bufferevent_set_max_single_read(bufferevent, Self.maxSingleRead)
+        bufferevent_set_max_single_write(bufferevent, Self.maxSingleWrite)
         inboundCredit = InboundCredit(budget: limits.maxBufferedInboundBytes)
+        receiveReservations = ReceiveReservations(budget: limits.maxBufferedInboundBytes)
         let me = Unmanaged.passRetained(self)
         retained = me
         var option: OpaquePointer?
@@ -91,7 +113,14 @@ class HTTP2Connection: @unchecked Sendable {
         if !isServer { settings.removeFirst() }
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindowSize)
-        bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        if isPlainTCP {
+            // Our read event is the socket's only reader: two would split the byte stream.
+            bufferevent_disable(bev, Int16(EV_READ))
+            bufferevent_enable(bev, Int16(EV_WRITE))
+            startReadingSocket(bufferevent_getfd(bev))
+        } else {
+            bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        }
         flush()
     }
 
@@ -305,24 +334,26 @@ class HTTP2Connection: @unchecked Sendable {
         let total = evbuffer_get_length(input)
         guard total > 0 else { return }
         let chunkCount = evbuffer_peek(input, -1, nil, nil, 0)
-        var failure: Int?
+        var ok = true
         withUnsafeTemporaryAllocation(of: iovec.self, capacity: Int(max(chunkCount, 1))) { vecs in
             let filled = evbuffer_peek(input, -1, nil, vecs.baseAddress, chunkCount)
-            for i in 0..<Int(filled) where failure == nil && !isClosed {
-                let chunk = vecs[i]
-                let rv = nghttp2_session_mem_recv(session, chunk.iov_base.assumingMemoryBound(to: UInt8.self), chunk.iov_len)
-                if rv < 0 { failure = rv }
+            for i in 0..<Int(filled) where ok && !isClosed {
+                ok = ingest(UnsafeRawBufferPointer(start: vecs[i].iov_base, count: vecs[i].iov_len))
             }
         }
         evbuffer_drain(input, total)
-        if let failure {
-            logger.debug("closing connection from \(peer): \(Self.errorText(Int32(failure)))")
-            // nghttp2 may have queued a GOAWAY explaining why; send it, then close.
-            if Int32(failure) != NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue { flush() }
-            closeAfterFlush(reason: Self.errorText(Int32(failure)))
-            return
-        }
-        flush()
+        if ok { flush() }
+    }
+
+    /// Feeds received bytes to nghttp2; false when it failed and the connection is closing.
+    func ingest(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let rv = nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        guard rv < 0 else { return true }
+        logger.debug("closing connection from \(peer): \(Self.errorText(Int32(rv)))")
+        // nghttp2 may have queued a GOAWAY explaining why; send it, then close.
+        if Int32(rv) != NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue { flush() }
+        closeAfterFlush(reason: Self.errorText(Int32(rv)))
+        return false
     }
 
     private func handleWritable() {
@@ -371,6 +402,7 @@ class HTTP2Connection: @unchecked Sendable {
         }
         closeWhenFlushed = true
         bufferevent_disable(bev, Int16(EV_READ))
+        stopReadingSocket()
         _ = LoopTimer(loop: loop, after: .seconds(2)) { [self] in close(reason: reason) }
     }
 
@@ -386,12 +418,15 @@ class HTTP2Connection: @unchecked Sendable {
         handshakeTimer = nil
         cancelIdleTimeout()
         if let bev { bufferevent_disable(bev, Int16(EV_READ | EV_WRITE)) }
+        stopReadingSocket()
         loop.atEndOfTick { [self] in teardown(reason: reason) }
     }
 
     private func teardown(reason: String) {
         guard !tornDown else { return }
         tornDown = true
+        if let readEvent { event_free(readEvent) }
+        readEvent = nil
         if let bev {
             bufferevent_setcb(bev, nil, nil, nil, nil)
             bufferevent_free(bev)
@@ -488,7 +523,15 @@ class HTTP2Connection: @unchecked Sendable {
     fileprivate func readOutbound(stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
                                   flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard let body = outbound[stream] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        let n = body.read(into: buffer, capacity: length)
+        let n: Int
+        if isPlainTCP, let slice = body.takeSlice(capacity: length, minimum: Self.noCopyMinimum) {
+            pendingSlice = slice
+            flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
+            n = slice.count
+        } else {
+            // Copy 2 of 2 where it stays: small messages, and every frame over TLS.
+            n = body.read(into: buffer, capacity: length)
+        }
         guard body.bufferedBytes == 0 else { return n }
         switch body.ending {
         case .open:
@@ -498,10 +541,12 @@ class HTTP2Connection: @unchecked Sendable {
             }
         case .endStream:
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            body.endSent = true
         case .trailers(let trailers):
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
             let rv = withHeaderBlock(trailers) { nghttp2_submit_trailer(session, stream, $0, $1) }
             if rv != 0 { logger.debug("submit_trailer failed: \(Self.errorText(rv))") }
+            body.endSent = true
         }
         return n
     }
@@ -552,6 +597,9 @@ struct NGHTTP2Callbacks: @unchecked Sendable {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, ctx in
             NGHTTP2Callbacks.connection(ctx).onDataChunk(stream: stream, bytes: UnsafeRawBufferPointer(start: data, count: length))
             return 0
+        }
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, ctx in
+            NGHTTP2Callbacks.connection(ctx).sendData(frame: frame!, header: header!, length: length)
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, ctx in
             NGHTTP2Callbacks.connection(ctx).onStreamClose(stream, errorCode: errorCode)

@@ -45,59 +45,61 @@ public enum DeframingError: Error, Equatable, CustomStringConvertible {
 
 /// Incrementally splits received bytes into messages. The size limit is checked
 /// on the prefix, before any buffer for the message is reserved.
+///
+/// Copies: each received byte is copied once, from nghttp2's DATA chunk into the message's own
+/// buffer (nghttp2 hands out pieces of the socket buffer, which is drained after each read, and
+/// protobuf-c needs a message contiguous). With `reservations` that have room, the buffer is
+/// sized from the prefix at once; otherwise it doubles as bytes arrive (realloc copies).
 public struct MessageDeframer {
     public let maxMessageSize: Int
-    private var header = [UInt8]()
-    private var body = [UInt8]()
-    private var expected: Int?
+    /// Where whole-size allocations are accounted; nil: always grow with what arrives.
+    public var reservations: ReceiveReservations?
+    private var header: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+    private var headerCount = 0
+    private var partial: ReceivedMessage?
 
     static let initialReservation = 64 << 10
 
-    public init(maxMessageSize: Int) {
+    public init(maxMessageSize: Int, reservations: ReceiveReservations? = nil) {
         self.maxMessageSize = maxMessageSize
-        header.reserveCapacity(MessageFramer.prefixLength)
+        self.reservations = reservations
     }
 
     /// True when no partial message is buffered.
-    public var isIdle: Bool { header.isEmpty && expected == nil }
+    public var isIdle: Bool { headerCount == 0 && partial == nil }
 
     /// Feeds bytes, calling `onMessage` for each complete message.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, onMessage: ([UInt8]) -> Void) throws(DeframingError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, onMessage: (ReceivedMessage) -> Void) throws(DeframingError) {
         var offset = 0
         while offset < bytes.count {
-            if let need = expected {
-                let take = min(need - body.count, bytes.count - offset)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
-                offset += take
-                if body.count == need {
-                    let message = body
-                    body = []
-                    expected = nil
+            if let message = partial {
+                offset += message.append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                if message.isComplete {
+                    partial = nil
                     onMessage(message)
                 }
                 continue
             }
-            let take = min(MessageFramer.prefixLength - header.count, bytes.count - offset)
-            header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
-            offset += take
-            guard header.count == MessageFramer.prefixLength else { continue }
-            let flag = header[0]
-            let length = Int(header[1]) << 24 | Int(header[2]) << 16 | Int(header[3]) << 8 | Int(header[4])
-            header.removeAll(keepingCapacity: true)
+            withUnsafeMutableBytes(of: &header) { header in
+                while headerCount < MessageFramer.prefixLength && offset < bytes.count {
+                    header[headerCount] = bytes[offset]
+                    headerCount += 1
+                    offset += 1
+                }
+            }
+            guard headerCount == MessageFramer.prefixLength else { continue }
+            headerCount = 0
+            let flag = header.0
+            let length = Int(header.1) << 24 | Int(header.2) << 16 | Int(header.3) << 8 | Int(header.4)
             switch flag {
             case 0: break
             case 1: throw .compressedWithoutEncoding
             default: throw .invalidFlag(flag)
             }
             guard length <= maxMessageSize else { throw .tooLarge(announced: length, limit: maxMessageSize) }
-            if length == 0 {
-                onMessage([])
-            } else {
-                // Grow with what arrives: a prefix alone must not reserve its announced size
-                // (thousands of streams announcing 4 MiB each would reserve gigabytes).
-                body.reserveCapacity(min(length, Self.initialReservation))
-                expected = length
-            }
+            let reserved = reservations.flatMap { $0.tryReserve(length) ? $0 : nil }
+            let message = ReceivedMessage(count: length, reservation: reserved, initialCapacity: Self.initialReservation)
+            if length == 0 { onMessage(message) } else { partial = message }
         }
     }
 }

@@ -20,8 +20,8 @@ final class ServerCall: @unchecked Sendable {
 
     private var handler: RPCHandler?
     private var deframer: MessageDeframer
-    private var singleRequest: [UInt8]?
-    private var requests: AsyncMessageQueue<[UInt8]>?
+    private var singleRequest: ReceivedMessage?
+    private var requests: AsyncMessageQueue<ReceivedMessage>?
     private var task: Task<Void, Never>?
     private let body = OutboundBuffer()
     private var responseHeadersSent = false
@@ -40,7 +40,8 @@ final class ServerCall: @unchecked Sendable {
     init(stream: Int32, connection: ServerConnection) {
         self.stream = stream
         self.connection = connection
-        self.deframer = MessageDeframer(maxMessageSize: connection.server.config.maxReceiveMessageSize)
+        self.deframer = MessageDeframer(maxMessageSize: connection.server.config.maxReceiveMessageSize,
+                                        reservations: connection.receiveReservations)
     }
 
     // MARK: request side (loop)
@@ -94,11 +95,11 @@ final class ServerCall: @unchecked Sendable {
         }
         self.handler = handler
         if let limit = handler.maxRequestBytes, limit < deframer.maxMessageSize {
-            deframer = MessageDeframer(maxMessageSize: limit)
+            deframer = MessageDeframer(maxMessageSize: limit, reservations: connection.receiveReservations)
         }
         if !handler.kind.waitsForRequest {
             requests = AsyncMessageQueue()
-            start(handler, request: [])
+            start(handler, request: nil)
         }
         if endStream { remoteEnded() }
     }
@@ -143,7 +144,7 @@ final class ServerCall: @unchecked Sendable {
         connection.releaseInbound(released)
     }
 
-    private func deliver(_ message: [UInt8], kind: RPCKind) {
+    private func deliver(_ message: ReceivedMessage, kind: RPCKind) {
         guard !finished else { return }
         if kind.waitsForRequest {
             guard singleRequest == nil else {
@@ -191,8 +192,8 @@ final class ServerCall: @unchecked Sendable {
 
     // MARK: handler
 
-    private func start(_ handler: RPCHandler, request: [UInt8]) {
-        if handler.kind.waitsForRequest { releaseHeld(MessageFramer.prefixLength + request.count) }
+    private func start(_ handler: RPCHandler, request: ReceivedMessage?) {
+        if let request { releaseHeld(MessageFramer.prefixLength + request.count) }
         let io = ServerCallIO(call: self, request: request)
         let loop = self.loop
         task = Task(executorPreference: loop) { [self] in
@@ -215,7 +216,7 @@ final class ServerCall: @unchecked Sendable {
     }
 
     /// Next request message for streaming handlers; nil at end of stream.
-    func nextRequest() async throws -> [UInt8]? {
+    func nextRequest() async throws -> ReceivedMessage? {
         guard let requests else { return nil }
         do {
             let message = try await requests.next()
@@ -229,7 +230,7 @@ final class ServerCall: @unchecked Sendable {
     /// Queues one response message; waits while the stream's buffer is full, unless it is the
     /// call's last message (`final`): nothing follows it, so the handler may end at once and
     /// free what it built while the bytes wait for the peer.
-    func send(_ message: [UInt8], final: Bool = false) async throws {
+    func send(_ message: FramedMessage, final: Bool = false) async throws {
         let full: Bool
         if loop.inLoop {
             full = try enqueue(message)
@@ -245,9 +246,9 @@ final class ServerCall: @unchecked Sendable {
     }
 
     /// Returns true when the buffer is full and the caller should wait.
-    private func enqueue(_ message: [UInt8]) throws -> Bool {
+    private func enqueue(_ message: FramedMessage) throws -> Bool {
         guard !finished else { throw RPCError(.cancelled, "call already finished") }
-        guard connection.hasOutboundRoom(for: MessageFramer.prefixLength + message.count) else {
+        guard connection.hasOutboundRoom(for: message.count) else {
             throw RPCError(.resourceExhausted, "the client is not reading its responses: more than "
                            + "\(connection.limits.maxQueuedOutboundBytes) bytes are queued on this connection")
         }
@@ -255,13 +256,6 @@ final class ServerCall: @unchecked Sendable {
             responseHeadersSent = true
             connection.submitResponse(stream: stream, headers: responseHeaders(), body: body)
         }
-        var prefix = [UInt8](repeating: 0, count: MessageFramer.prefixLength)
-        let count = UInt32(message.count)
-        prefix[1] = UInt8(truncatingIfNeeded: count >> 24)
-        prefix[2] = UInt8(truncatingIfNeeded: count >> 16)
-        prefix[3] = UInt8(truncatingIfNeeded: count >> 8)
-        prefix[4] = UInt8(truncatingIfNeeded: count)
-        body.append(prefix)
         body.append(message)
         connection.resumeData(stream: stream)
         return body.isFull

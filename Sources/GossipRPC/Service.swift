@@ -20,7 +20,7 @@ struct RPCHandler: Sendable {
 struct ServerCallIO: Sendable {
     let call: ServerCall
     /// The single request, for unary and server-streaming methods.
-    let request: [UInt8]
+    let request: ReceivedMessage?
     var context: ServerContext { ServerContext(call: call) }
 }
 
@@ -57,7 +57,7 @@ public struct Service: Sendable {
         handlers[method] = RPCHandler(kind: .unary) { io in
             let request = try decode(Request.self, io.request, rejectingUnknownFields: rejectingUnknownFields)
             let response = try await handler(request, io.context)
-            try await io.call.send(response.encode(), final: true)
+            try await io.call.send(FramedMessage(response), final: true)
         }
     }
 
@@ -77,7 +77,7 @@ public struct Service: Sendable {
     ) {
         handlers[method] = RPCHandler(kind: .clientStreaming) { io in
             let response = try await handler(RequestStream(call: io.call), io.context)
-            try await io.call.send(response.encode(), final: true)
+            try await io.call.send(FramedMessage(response), final: true)
         }
     }
 
@@ -92,10 +92,14 @@ public struct Service: Sendable {
 }
 
 /// Decodes a request, mapping protobuf errors to INTERNAL as gRPC servers do.
-func decode<Message: WireMessage>(_ type: Message.Type, _ bytes: [UInt8], rejectingUnknownFields: Bool = false) throws -> Message {
+/// Decodes in place: protobuf-c reads the deframer's buffer (its unpack copies bytes fields
+/// out, and the Swift value copies them from protobuf-c's tree: two copies that stay, as the
+/// C tree is freed right after and Swift arrays cannot adopt foreign memory).
+func decode<Message: WireMessage>(_ type: Message.Type, _ received: ReceivedMessage?, rejectingUnknownFields: Bool = false) throws -> Message {
+    guard let bytes = received else { throw RPCError(.internal, "no request message") }
     let message: Message
     do {
-        message = try Message(decoding: bytes)
+        message = try bytes.withUnsafeBytes { try Message(decoding: $0) }
     } catch {
         throw RPCError(.internal, "could not decode request: \(error)")
     }
@@ -131,7 +135,7 @@ public struct ResponseWriter<Message: WireMessage>: Sendable {
     let call: ServerCall
 
     public func send(_ message: Message) async throws {
-        try await call.send(message.encode())
+        try await call.send(FramedMessage(message))
     }
 }
 

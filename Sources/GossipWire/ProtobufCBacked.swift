@@ -47,10 +47,11 @@ extension ProtobufCBacked {
         _ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<ProtobufCMessage>) throws -> R
     ) throws -> R {
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard let unpacked = protobuf_c_message_unpack(cDescriptor, nil, bytes.count, data) else {
+        var allocator = LargeBuffers.protobufAllocator
+        guard let unpacked = protobuf_c_message_unpack(cDescriptor, &allocator, bytes.count, data) else {
             throw malformed
         }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+        defer { protobuf_c_message_free_unpacked(unpacked, &allocator) }
         return try body(unpacked)
     }
 
@@ -59,15 +60,36 @@ extension ProtobufCBacked {
     }
 
     public func encode() -> [UInt8] {
+        var bytes: [UInt8] = []
+        withPacked { size, pack in
+            guard size > 0 else { return }
+            bytes = [UInt8](unsafeUninitializedCapacity: size) { out, count in
+                pack(out.baseAddress!)
+                count = size
+            }
+        }
+        return bytes
+    }
+
+    /// protobuf-c packs straight into the caller's memory: no intermediate array.
+    public func encode(into allocate: (_ size: Int) -> UnsafeMutableRawPointer) {
+        withPacked { size, pack in
+            let destination = allocate(size)
+            if size > 0 { pack(destination.assumingMemoryBound(to: UInt8.self)) }
+        }
+    }
+
+    /// Builds the C tree (large arrays pinned, not copied) and hands `body` its packed size and
+    /// a function that packs exactly that many bytes to a destination.
+    private func withPacked(_ body: (_ size: Int, _ pack: (UnsafeMutablePointer<UInt8>) -> Void) -> Void) {
         CArena.scoped { arena in
             let c = arena.message(self)
             // `base` is the first member of every protoc-c struct.
             let message = UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self)
-            return arena.withPinnedStorage {
+            arena.withPinnedStorage {
                 let size = protobuf_c_message_get_packed_size(message)
-                guard size > 0 else { return [] }
-                return [UInt8](unsafeUninitializedCapacity: size) { out, count in
-                    count = protobuf_c_message_pack(message, out.baseAddress)
+                body(size) { destination in
+                    let count = protobuf_c_message_pack(message, destination)
                     precondition(count == size, "protobuf-c packed \(count) bytes, sized \(size)")
                 }
             }

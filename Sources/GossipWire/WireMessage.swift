@@ -5,6 +5,9 @@ public protocol WireMessage: Sendable, Equatable {
     init(decoding bytes: UnsafeRawBufferPointer) throws
     /// Encodes to protobuf wire bytes.
     func encode() -> [UInt8]
+    /// Encodes into memory the caller owns: `allocate` is called once with the encoded size and
+    /// returns where to write that many bytes (a framed buffer with room for a prefix, say).
+    func encode(into allocate: (_ size: Int) -> UnsafeMutableRawPointer)
     /// Numbers of the fields in `bytes`, at any depth (submessages, repeated
     /// and map entries included), that the schema does not define. Decoding
     /// ignores them; strict services reject them.
@@ -15,6 +18,13 @@ public protocol WireMessage: Sendable, Equatable {
 }
 
 extension WireMessage {
+    /// One copy more than a codec that packs in place; for types without one.
+    public func encode(into allocate: (_ size: Int) -> UnsafeMutableRawPointer) {
+        let bytes = encode()
+        let destination = allocate(bytes.count)
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { destination.copyMemory(from: base, byteCount: $0.count) } }
+    }
+
     public static func unknownFieldNumbers(in bytes: UnsafeRawBufferPointer) throws -> [UInt32] { [] }
     public static func stringFieldsContainingNUL(in bytes: UnsafeRawBufferPointer) -> [String] { [] }
 }

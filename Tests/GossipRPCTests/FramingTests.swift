@@ -1,15 +1,17 @@
+import GossipWire
 import Testing
 @testable import GossipRPC
 
 @Suite struct MessageFramingTests {
-    private func deframe(_ bytes: [UInt8], chunk: Int, limit: Int = 1 << 20) throws -> [[UInt8]] {
-        var deframer = MessageDeframer(maxMessageSize: limit)
+    private func deframe(_ bytes: [UInt8], chunk: Int, limit: Int = 1 << 20,
+                         reservations: ReceiveReservations? = nil) throws -> [[UInt8]] {
+        var deframer = MessageDeframer(maxMessageSize: limit, reservations: reservations)
         var messages: [[UInt8]] = []
         var offset = 0
         while offset < bytes.count {
             let end = min(offset + chunk, bytes.count)
             try bytes[offset..<end].withUnsafeBytes { buffer in
-                try deframer.feed(buffer) { messages.append($0) }
+                try deframer.feed(buffer) { messages.append($0.bytes) }
             }
             offset = end
         }
@@ -23,11 +25,42 @@ import Testing
         #expect(Array(MessageFramer.frame([UInt8](repeating: 1, count: 0x01_02_03))[0..<5]) == [0, 0, 1, 2, 3])
     }
 
-    @Test(arguments: [1, 2, 3, 5, 7, 64, 100_000])
-    func splitsMessagesAcrossAnyChunking(chunk: Int) throws {
-        let messages: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 9, count: 1000), [42]]
+    /// Budgets: none (memory grows with what arrives), too small for the 100 KiB message (it
+    /// grows, the others are sized at once), and room for all.
+    @Test(arguments: [1, 2, 3, 5, 7, 64, 100_000], [nil, 2000, 1 << 20])
+    func splitsMessagesAcrossAnyChunking(chunk: Int, budget: Int?) throws {
+        let messages: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 9, count: 1000), [42],
+                                   (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) }]
         let stream = messages.flatMap(MessageFramer.frame)
-        #expect(try deframe(stream, chunk: chunk) == messages)
+        let reservations = budget.map(ReceiveReservations.init)
+        #expect(try deframe(stream, chunk: chunk, reservations: reservations) == messages)
+        #expect(reservations?.reservedBytes ?? 0 == 0)
+    }
+
+    @Test func aPartialMessageHoldsItsReservationUntilCompleteOrDropped() throws {
+        let reservations = ReceiveReservations(budget: 1000)
+        var deframer: MessageDeframer? = MessageDeframer(maxMessageSize: 1000, reservations: reservations)
+        var got: [[UInt8]] = []
+        try ([0, 0, 0, 3, 0x20, 1] as [UInt8]).withUnsafeBytes { try deframer!.feed($0) { got.append($0.bytes) } }
+        #expect(reservations.reservedBytes == 800)
+        // A second stream's announcement past the budget is not sized at once: nothing reserved.
+        var other = MessageDeframer(maxMessageSize: 1000, reservations: reservations)
+        try ([0, 0, 0, 1, 0xF4, 2] as [UInt8]).withUnsafeBytes { try other.feed($0) { got.append($0.bytes) } }
+        #expect(reservations.reservedBytes == 800)
+        try [UInt8](repeating: 5, count: 799).withUnsafeBytes { try deframer!.feed($0) { got.append($0.bytes) } }
+        #expect(got == [[1] + [UInt8](repeating: 5, count: 799)])
+        #expect(reservations.reservedBytes == 0)
+        try ([0, 0, 0, 0, 9, 7] as [UInt8]).withUnsafeBytes { try deframer!.feed($0) { got.append($0.bytes) } }
+        #expect(reservations.reservedBytes == 9)
+        deframer = nil  // the call ended inside a message
+        #expect(reservations.reservedBytes == 0)
+    }
+
+    @Test func framedMessagesMatchTheArrayFraming() {
+        let request = GRPCTesting.SimpleRequest(responseSize: 5, payload: GRPCTesting.Payload(body: [UInt8](repeating: 3, count: 70_000)))
+        #expect(FramedMessage(request).bytes == MessageFramer.frame(request.encode()))
+        #expect(FramedMessage(GRPCTesting.Empty()).bytes == [0, 0, 0, 0, 0])
+        #expect(FramedMessage(encoded: [1, 2]).bytes == [0, 0, 0, 0, 2, 1, 2])
     }
 
     @Test func oversizedPrefixFailsBeforeBuffering() {

@@ -79,6 +79,12 @@ actor FixedBackend: GossipBackend {
             #expect(answer.senderId == "n1" && answer.values == [1, 2, 3, 4])
             #expect(await statusCode { _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(round: 7)) } == .failedPrecondition)
             #expect(await backend.exchanges.count == 1)
+            // A request past the method's limit never reaches the backend, and the call ends promptly.
+            #expect(await statusCode {
+                _ = try await channel.unary(GossipMethods.exchange, GossipV1.ModelValues(values: [UInt8](repeating: 0, count: GossipService.maxExchangeBytes + 1)),
+                                            options: CallOptions(timeout: .seconds(20)))
+            } == .resourceExhausted)
+            #expect(await backend.exchanges.count == 1)
         }
     }
 }

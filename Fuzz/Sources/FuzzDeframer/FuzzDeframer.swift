@@ -1,5 +1,6 @@
 // Fuzz target: the gRPC message deframer (`MessageDeframer.feed`). Input: one
-// byte picking the receive limit, then chunks, each a length byte followed by
+// byte picking the receive limit (and, by its low bit, whether messages may be
+// sized at once from a reservation budget of 3x the limit), then chunks, each a length byte followed by
 // that many bytes of stream, so libFuzzer controls how the stream is split
 // across feed() calls. The messages, the error and `isIdle` must match a
 // straightforward deframing of the whole stream at once.
@@ -37,7 +38,8 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: start, count: count)
     // 0...254: small limits that inputs can exceed; 255: the default 4 MiB.
     let limit = input[0] == 255 ? 4 << 20 : Int(input[0]) * 3
-    var deframer = MessageDeframer(maxMessageSize: limit)
+    let reservations = input[0] & 1 == 1 ? ReceiveReservations(budget: 3 * limit) : nil
+    var deframer: MessageDeframer? = MessageDeframer(maxMessageSize: limit, reservations: reservations)
     var got = Outcome()
     var stream: [UInt8] = []
     var offset = 1
@@ -48,12 +50,17 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         offset += take
         stream.append(contentsOf: chunk)
         do {
-            try deframer.feed(chunk) { got.messages.append($0) }
+            try deframer!.feed(chunk) { got.messages.append($0.bytes) }
         } catch {
             got.error = error
         }
     }
-    got.idle = deframer.isIdle
+    got.idle = deframer!.isIdle
+    deframer = nil
+    // Whatever the outcome, nothing stays reserved once the deframer is gone.
+    if let reservations, reservations.reservedBytes != 0 {
+        fatalError("\(reservations.reservedBytes) bytes still reserved after the deframer was dropped")
+    }
     var expected = reference(stream, limit: limit)
     if got.error != nil { expected.idle = got.idle }  // after an error the call is over; idle is moot
     guard got == expected else {
