@@ -8,7 +8,7 @@ import RaftNode
 import Training
 
 /// The rounds of one peer: (catch up if behind) → plan from the ledger → exchange with the
-/// partner → one local SGD step → evaluate at epoch ends, checkpoint every K rounds.
+/// partner → one local SGD step → evaluate (--evals-per-epoch), checkpoint every K rounds.
 struct RoundLoop {
     let peer: TrainingPeer
     let node: RaftNode<TrainingMachine>
