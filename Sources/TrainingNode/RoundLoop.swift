@@ -150,7 +150,7 @@ struct RoundLoop {
             guard let address = await node.clusterConfig.addresses[other],
                   let status = try? await peer.channels.channel(to: address).unary(
                       GossipMethods.status, GossipV1.StatusRequest(), options: CallOptions(timeout: .milliseconds(500))),
-                  status.training, status.runId == config.runId else { continue }
+                  status.runId == config.runId, status.training || isFinished(Int(status.round)) else { continue }
             if best.map({ Int(status.round) > $0.round }) ?? true { best = (other, address, Int(status.round)) }
         }
         guard let best else {
@@ -160,7 +160,8 @@ struct RoundLoop {
         }
         // A newcomer fetches shortly before its first round, then runs the rounds up to it alone
         // (local steps only, which are fast): it arrives level with the others.
-        if best.round + Self.fetchLead * config.horizonRounds < admittedFrom { return false }
+        // (One that comes after the run ended takes the final model as it is.)
+        if !isFinished(best.round), best.round + Self.fetchLead * config.horizonRounds < admittedFrom { return false }
         if best.round <= round { return true }
         do {
             let started = ContinuousClock.now
@@ -175,6 +176,9 @@ struct RoundLoop {
             return false
         }
     }
+
+    /// Whether `round` is past the run's last.
+    private func isFinished(_ round: Int) -> Bool { config.rounds.map { round >= $0 } ?? false }
 
     private func fetchModel(from address: String) async throws -> (values: [Float], round: Int) {
         let call = try await peer.channels.channel(to: address).serverStreaming(

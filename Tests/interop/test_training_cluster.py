@@ -61,10 +61,10 @@ def test_four_peers_train_converge_and_outlive_the_gateway(gossipfl_bin, tmp_pat
 
 
 def test_crashes_a_dead_leader_and_a_newcomer(gossipfl_bin, tmp_path):
-    cluster = TrainingCluster(gossipfl_bin, str(tmp_path), train_args(epochs=4, slots=5))
+    cluster = TrainingCluster(gossipfl_bin, str(tmp_path), train_args(epochs=6, slots=5))
     try:
         cluster.start_static(4)
-        total = 4 * 240
+        total = 6 * 240
         cluster.wait(lambda s: all(v and v.round >= 60 for v in s.values()), 60, "four peers past round 60")
 
         # A partner kill -9ed mid-training: the others skip it and go on; restarted, it resumes.
@@ -89,9 +89,12 @@ def test_crashes_a_dead_leader_and_a_newcomer(gossipfl_bin, tmp_path):
         # A fifth peer joins mid-training, fetches the model and ends level with the others.
         alive = cluster.alive()
         newcomer = cluster.add("n5", ["--join", ",".join(p.address for p in alive)])
+        # It must arrive mid-training (a newcomer after the end only takes the final model).
+        assert max(rounds(cluster.statuses()).values(), key=lambda r: r or 0) < total - 300, "the run is nearly over"
         final = cluster.wait(lambda s: all(v and v.round >= total and v.evaluated_round >= total for v in s.values()), 240,
                              "every live peer at the last round")
-        assert "fetched the model of round" in newcomer.log_text()
+        log = newcomer.log_text()
+        assert "fetched the model of round" in log, log
         accuracies = {k: v.test_accuracy for k, v in final.items()}
         others = [a for k, a in accuracies.items() if k != "n5"]
         assert min(accuracies.values()) >= 0.75, accuracies
