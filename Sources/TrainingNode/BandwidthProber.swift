@@ -52,7 +52,8 @@ struct BandwidthProber {
 
     private mutating func probe(_ other: String) async {
         guard let address = await node.clusterConfig.addresses[other] else { return }
-        let bytes = probeBytes[other] ?? 64 << 10
+        // The first probe of a link is the smallest: it must not flood a slow link before we know it is slow.
+        let bytes = probeBytes[other] ?? Self.minProbeBytes
         let request = GossipV1.ProbeRequest(senderId: peer.id, payload: [UInt8](repeating: 0, count: bytes), replyBytes: UInt32(bytes))
         let started = ContinuousClock.now
         do {

@@ -23,7 +23,7 @@ def run(binary, root, algorithm):
                 "--probe-interval-ms", "300", "--checkpoint-every", "1000"]
         cluster = start_cluster(binary, root, net, args)
         try:
-            return mean_round_seconds(cluster, warmup_s=6, measure_s=6)
+            return mean_round_seconds(cluster, warmup_s=6, measure_s=8)
         finally:
             cluster.close()
 
