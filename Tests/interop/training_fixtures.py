@@ -22,7 +22,7 @@ if INTEROP_DIR not in sys.path:
     sys.path.insert(0, INTEROP_DIR)
 
 from interop_harness import pick_free_port  # noqa: E402
-from raft_fixtures import Peer, compile_protos  # noqa: E402
+from raft_fixtures import Peer, PeerCluster, compile_protos  # noqa: E402
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 _loaded = None
@@ -73,13 +73,12 @@ class TrainingPeer(Peer):
         return self.proc.stderr_text(limit)
 
 
-class TrainingCluster:
+class TrainingCluster(PeerCluster):
     """Training peers on loopback, each on a fixed port (a restart keeps its Raft address)."""
 
     def __init__(self, binary, root, train_args=(), certs=None, tick_ms=20):
-        self.binary, self.root, self.certs, self.tick_ms = binary, root, certs, tick_ms
+        super().__init__(binary, root, tick_ms=tick_ms, certs=certs)
         self.train_args = list(train_args)
-        self.peers = {}
 
     def add(self, node_id, mode_args, extra_train_args=()):
         peer = TrainingPeer(self.binary, node_id, pick_free_port(), os.path.join(self.root, node_id), mode_args,
@@ -93,9 +92,6 @@ class TrainingCluster:
         for i in range(2, count + 1):
             self.add("n%d" % i, ["--join", first.address])
         return self
-
-    def alive(self):
-        return [p for p in self.peers.values() if p.is_alive()]
 
     def leader(self, timeout=10.0):
         """The live peer whose Raft status says it leads; None on timeout."""
@@ -126,13 +122,6 @@ class TrainingCluster:
 
     def describe(self):
         return "\n".join("--- %s (%s)\n%s" % (p.node_id, p.proc.state(), p.log_text(3000)) for p in self.peers.values())
-
-    def close(self):
-        for peer in self.peers.values():
-            try:
-                peer.stop()
-            except Exception:  # noqa: BLE001 - teardown keeps going
-                pass
 
 
 def parameter_spread(models):
