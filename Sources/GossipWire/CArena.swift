@@ -106,6 +106,26 @@ final class CArena {
         share(bytes, at: field.field(\.data))
     }
 
+    /// A small field is copied; a large one is read in place during the pack.
+    func setBytes(_ bytes: WireBytes, _ field: UnsafeMutablePointer<ProtobufCBinaryData>) {
+        field.pointee.len = bytes.count
+        guard !bytes.isEmpty else { return field.pointee.data = nil }
+        if bytes.count < Self.pinThreshold || pins.count == Self.maxPins {
+            let copy = allocate(UInt8.self, count: bytes.count)
+            bytes.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            field.pointee.data = copy
+        } else {
+            pins.append { inside in
+                bytes.withUnsafeBytes { storage in
+                    // protobuf-c only reads through it: pack takes a const message.
+                    field.pointee.data = UnsafeMutablePointer(mutating: storage.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    inside()
+                    field.pointee.data = nil
+                }
+            }
+        }
+    }
+
     /// A repeated scalar field: its count and element-array slots.
     func setRepeated<T: BitwiseCopyable>(
         _ values: [T], count: UnsafeMutablePointer<Int>, elements: UnsafeMutablePointer<UnsafeMutablePointer<T>?>

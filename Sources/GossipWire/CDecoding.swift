@@ -3,8 +3,8 @@ internal import CProtos
 /// A string field that is not UTF-8: protobuf-c does not check, proto3 does.
 struct InvalidUTF8: Error {}
 
-// Copies out of an unpacked protoc-c struct. Everything is copied: the C
-// memory is freed right after mapping.
+// Copies out of an unpacked protoc-c struct. Everything is copied (the C memory is freed
+// right after mapping) except large bytes fields decoded as `WireBytes`, which adopt theirs.
 
 /// protobuf-c NUL-terminates strings without checking for embedded NULs, so a
 /// wire string containing U+0000 decodes truncated at it (see `CArena.string`).
@@ -20,6 +20,11 @@ func decodeStrings(_ c: UnsafePointer<UnsafeMutablePointer<CChar>?>?, count: Int
 
 func decodeBytes(_ c: ProtobufCBinaryData) -> [UInt8] {
     decodeArray(c.data, count: c.len)
+}
+
+/// A large field stays where protobuf-c unpacked it (see `WireBytes`).
+func decodeWireBytes(_ c: ProtobufCBinaryData) -> WireBytes {
+    WireBytes(unpacked: c.data, count: c.len)
 }
 
 /// One memcpy, whatever the size (16 MiB payloads come through here).

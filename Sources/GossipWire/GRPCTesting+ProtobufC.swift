@@ -32,7 +32,7 @@ extension GRPCTesting.Payload: ProtobufCBacked {
     static func cInit(_ c: UnsafeMutablePointer<Grpc__Testing__Payload>) { grpc__testing__payload__init(c) }
 
     init(c: Grpc__Testing__Payload) throws {
-        self.init(type: GRPCTesting.PayloadType(c: c.type), body: decodeBytes(c.body))
+        self.init(type: GRPCTesting.PayloadType(c: c.type), body: decodeWireBytes(c.body))
     }
 
     func fill(_ c: UnsafeMutablePointer<Grpc__Testing__Payload>, in arena: CArena) {

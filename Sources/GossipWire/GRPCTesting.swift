@@ -53,11 +53,15 @@ extension GRPCTesting {
     /// `grpc.testing.Payload`
     public struct Payload: WireMessage {
         public var type: PayloadType
-        public var body: [UInt8]
+        public var body: WireBytes
 
-        public init(type: PayloadType = .compressable, body: [UInt8] = []) {
+        public init(type: PayloadType = .compressable, body: WireBytes = []) {
             self.type = type
             self.body = body
+        }
+
+        public init(type: PayloadType = .compressable, body: [UInt8]) {
+            self.init(type: type, body: WireBytes(body))
         }
     }
 

@@ -10,7 +10,7 @@ extension GossipV1.ModelValues: ProtobufCBacked {
     init(c: Gossip__V1__ModelValues) throws {
         self.init(
             runId: try decodeString(c.run_id), round: c.round, senderId: try decodeString(c.sender_id),
-            encoding: GossipV1.ValueEncoding(c: c.encoding), values: decodeBytes(c.values),
+            encoding: GossipV1.ValueEncoding(c: c.encoding), values: decodeWireBytes(c.values),
             scales: decodeArray(c.scales, count: c.n_scales), blockLengths: decodeArray(c.block_lengths, count: c.n_block_lengths))
     }
 
@@ -45,7 +45,7 @@ extension GossipV1.ModelChunk: ProtobufCBacked {
     init(c: Gossip__V1__ModelChunk) throws {
         self.init(
             runId: try decodeString(c.run_id), round: c.round, architecture: try decodeString(c.architecture),
-            totalValues: c.total_values, offset: c.offset, values: decodeBytes(c.values), crc32c: c.crc32c)
+            totalValues: c.total_values, offset: c.offset, values: decodeWireBytes(c.values), crc32c: c.crc32c)
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__ModelChunk>, in arena: CArena) {

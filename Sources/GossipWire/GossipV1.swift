@@ -30,12 +30,12 @@ extension GossipV1 {
         public var round: UInt64
         public var senderId: String
         public var encoding: ValueEncoding
-        public var values: [UInt8]
+        public var values: WireBytes
         public var scales: [Float]
         public var blockLengths: [UInt32]
 
         public init(runId: String = "", round: UInt64 = 0, senderId: String = "", encoding: ValueEncoding = .unspecified,
-                    values: [UInt8] = [], scales: [Float] = [], blockLengths: [UInt32] = []) {
+                    values: WireBytes = [], scales: [Float] = [], blockLengths: [UInt32] = []) {
             self.runId = runId
             self.round = round
             self.senderId = senderId
@@ -43,6 +43,12 @@ extension GossipV1 {
             self.values = values
             self.scales = scales
             self.blockLengths = blockLengths
+        }
+
+        public init(runId: String = "", round: UInt64 = 0, senderId: String = "", encoding: ValueEncoding = .unspecified,
+                    values: [UInt8], scales: [Float] = [], blockLengths: [UInt32] = []) {
+            self.init(runId: runId, round: round, senderId: senderId, encoding: encoding, values: WireBytes(values),
+                      scales: scales, blockLengths: blockLengths)
         }
     }
 
@@ -66,11 +72,11 @@ extension GossipV1 {
         public var architecture: String
         public var totalValues: UInt64
         public var offset: UInt64
-        public var values: [UInt8]
+        public var values: WireBytes
         public var crc32c: UInt32
 
         public init(runId: String = "", round: UInt64 = 0, architecture: String = "", totalValues: UInt64 = 0, offset: UInt64 = 0,
-                    values: [UInt8] = [], crc32c: UInt32 = 0) {
+                    values: WireBytes = [], crc32c: UInt32 = 0) {
             self.runId = runId
             self.round = round
             self.architecture = architecture
@@ -78,6 +84,12 @@ extension GossipV1 {
             self.offset = offset
             self.values = values
             self.crc32c = crc32c
+        }
+
+        public init(runId: String = "", round: UInt64 = 0, architecture: String = "", totalValues: UInt64 = 0, offset: UInt64 = 0,
+                    values: [UInt8], crc32c: UInt32 = 0) {
+            self.init(runId: runId, round: round, architecture: architecture, totalValues: totalValues, offset: offset,
+                      values: WireBytes(values), crc32c: crc32c)
         }
     }
 

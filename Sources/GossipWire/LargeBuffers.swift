@@ -38,12 +38,16 @@ public enum LargeBuffers {
                 cache.bytes -= block.capacity
                 return block.address
             }
-            if let reused, let base = UnsafeMutableRawPointer(bitPattern: reused) { return base + header }
+            if let reused, let base = UnsafeMutableRawPointer(bitPattern: reused) {
+                (base + adoptedOffset).storeBytes(of: 0, as: Int.self)
+                return base + header
+            }
         }
         // Rounded to 64 KiB so slightly different sizes can share a block later.
         let capacity = count >= minimum ? (count + 0xFFFF) & ~0xFFFF : count
         guard let base = malloc(header + capacity) else { fatalError("out of memory allocating \(count) bytes") }
         base.storeBytes(of: capacity, as: Int.self)
+        (base + adoptedOffset).storeBytes(of: 0, as: Int.self)
         return base + header
     }
 
@@ -71,13 +75,31 @@ public enum LargeBuffers {
         free(base)
     }
 
-    /// Keeps the payload 16-byte aligned, as malloc's is.
+    /// Capacity, then the adopted mark; keeps the payload 16-byte aligned, as malloc's is.
     private static let header = 16
+    private static let adoptedOffset = 8
 
-    /// protobuf-c's allocator for unpacking: its copies of large bytes fields reuse our blocks.
+    /// Takes a block out of protobuf-c's unpacked tree: freeing the tree then leaves it alone,
+    /// and the caller releases it with `release(_:)`. False when it was adopted already (the
+    /// caller must copy). Only for blocks from `protobufAllocator`, on the thread that unpacked
+    /// them, before the tree is freed: the mark is a plain store, not an atomic.
+    static func adopt(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        let mark = pointer - header + adoptedOffset
+        guard mark.load(as: Int.self) == 0 else { return false }
+        mark.storeBytes(of: 1, as: Int.self)
+        return true
+    }
+
+    private static func releaseUnlessAdopted(_ pointer: UnsafeMutableRawPointer?) {
+        guard let pointer, (pointer - header + adoptedOffset).load(as: Int.self) == 0 else { return }
+        release(pointer)
+    }
+
+    /// protobuf-c's allocator for unpacking: its copies of large bytes fields reuse our blocks,
+    /// and the ones a Swift value adopted (`WireBytes`) survive the tree's free.
     static var protobufAllocator: ProtobufCAllocator {
         ProtobufCAllocator(alloc: { _, size in LargeBuffers.allocate(size) },
-                           free: { _, pointer in LargeBuffers.release(pointer) },
+                           free: { _, pointer in LargeBuffers.releaseUnlessAdopted(pointer) },
                            allocator_data: nil)
     }
 }

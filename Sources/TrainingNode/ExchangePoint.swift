@@ -1,6 +1,7 @@
 import Foundation
 import Gossip
 import GossipRPC
+import GossipWire
 import Synchronization
 
 /// Where a peer's training loop and its partner's Exchange call meet. The loop (the responder
@@ -134,7 +135,7 @@ public final class ExchangePoint: Sendable {
 
     /// The partner's half of `round` (float32 little-endian bytes at the shared mask); returns
     /// this peer's half. Waits up to `timeout` for the loop to reach that round.
-    func exchange(round: Int, sender: String, partnerBytes: [UInt8], timeout: Duration) async throws -> [UInt8] {
+    func exchange(round: Int, sender: String, partnerBytes: WireBytes, timeout: Duration) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let attempt = try state.withLock { state throws -> Attempt in

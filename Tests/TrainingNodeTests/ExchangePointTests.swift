@@ -1,12 +1,13 @@
 import Gossip
 import GossipRPC
+import GossipWire
 import Testing
 @testable import TrainingNode
 
 /// The meeting point of a training loop and its partner's request, without sockets.
 @Suite(.timeLimit(.minutes(1))) struct ExchangePointTests {
-    static func bytes(_ values: [Float]) -> [UInt8] {
-        values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+    static func bytes(_ values: [Float]) -> WireBytes {
+        WireBytes(values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } })
     }
 
     @Test func aParkedLoopAveragesWithItsPartnerAndAnswersWithItsOwnValues() async throws {
@@ -17,7 +18,7 @@ import Testing
         // The request may come before the loop parks: it waits for it.
         let mine = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([12, 34]), timeout: .seconds(10))
         #expect(await outcome == .exchanged(receivedBytes: 8))
-        #expect(mine == Self.bytes([10, 30]))
+        #expect(WireBytes(mine) == Self.bytes([10, 30]))
         #expect(model.parameters == [0, 11, 20, 32])
         // Round 5 is over here: a second request for it is refused.
         #expect(await statusCode { _ = try await point.exchange(round: 5, sender: "n2", partnerBytes: Self.bytes([1, 1]), timeout: .seconds(1)) }
