@@ -7,8 +7,8 @@ import Synchronization
 //          2. nghttp2 DATA chunk -> the message's buffer (`MessageDeframer`): the read buffer is
 //             reused at once, and protobuf-c needs the message contiguous
 //          3. protobuf-c unpack -> its own copy of each bytes field: it has no aliasing mode
-//          4. protobuf-c's tree -> the Swift value's [UInt8] (`decodeArray`): the tree is freed
-//             right after, and a Swift array cannot adopt C memory
+//          (large bytes fields are not copied again: `WireBytes` adopts protobuf-c's block; other
+//          fields are copied into Swift values, `decodeArray`, and the tree is freed)
 // send     1. Swift value -> protobuf-c pack into a `FramedMessage` after its prefix
 //          then, plain TCP: by reference from that buffer to the kernel (NO_COPY DATA frames);
 //          TLS: copied into nghttp2's frame buffer and the bufferevent, then encrypted (one
