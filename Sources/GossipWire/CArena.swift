@@ -103,27 +103,13 @@ final class CArena {
 
     func setBytes(_ bytes: [UInt8], _ field: UnsafeMutablePointer<ProtobufCBinaryData>) {
         field.pointee.len = bytes.count
-        share(bytes, at: field.field(\.data))
+        share(bytes, count: bytes.count, at: field.field(\.data))
     }
 
-    /// A small field is copied; a large one is read in place during the pack.
+    /// Adopted bytes (`WireBytes`) are read where they are, like an array's storage.
     func setBytes(_ bytes: WireBytes, _ field: UnsafeMutablePointer<ProtobufCBinaryData>) {
         field.pointee.len = bytes.count
-        guard !bytes.isEmpty else { return field.pointee.data = nil }
-        if bytes.count < Self.pinThreshold || pins.count == Self.maxPins {
-            let copy = allocate(UInt8.self, count: bytes.count)
-            bytes.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            field.pointee.data = copy
-        } else {
-            pins.append { inside in
-                bytes.withUnsafeBytes { storage in
-                    // protobuf-c only reads through it: pack takes a const message.
-                    field.pointee.data = UnsafeMutablePointer(mutating: storage.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                    inside()
-                    field.pointee.data = nil
-                }
-            }
-        }
+        share(bytes, count: bytes.count, at: field.field(\.data))
     }
 
     /// A repeated scalar field: its count and element-array slots.
@@ -131,25 +117,25 @@ final class CArena {
         _ values: [T], count: UnsafeMutablePointer<Int>, elements: UnsafeMutablePointer<UnsafeMutablePointer<T>?>
     ) {
         count.pointee = values.count
-        share(values, at: elements)
+        share(values, count: values.count, at: elements)
     }
 
-    /// Makes `slot` point at `values` during the pack: a copy if small, the
-    /// array's own storage (pinned) if large.
-    private func share<T: BitwiseCopyable>(_ values: [T], at slot: UnsafeMutablePointer<UnsafeMutablePointer<T>?>) {
-        guard !values.isEmpty else { return slot.pointee = nil }
-        let byteCount = values.count * MemoryLayout<T>.stride
+    /// Makes `slot` point at the `count` values in `storage` during the pack: a copy if small,
+    /// their own memory (pinned) if large.
+    private func share<T: BitwiseCopyable>(
+        _ storage: some PinnableBytes, count: Int, at slot: UnsafeMutablePointer<UnsafeMutablePointer<T>?>
+    ) {
+        guard count > 0 else { return slot.pointee = nil }
+        let byteCount = count * MemoryLayout<T>.stride
         if byteCount < Self.pinThreshold || pins.count == Self.maxPins {
-            let copy = allocate(T.self, count: values.count)
-            values.withUnsafeBytes {
-                UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: byteCount)
-            }
+            let copy = allocate(T.self, count: count)
+            storage.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress!, byteCount: byteCount) }
             slot.pointee = copy
         } else {
             pins.append { inside in
-                values.withUnsafeBufferPointer { storage in
+                storage.withUnsafeBytes { memory in
                     // protobuf-c only reads through it: pack takes a const message.
-                    slot.pointee = UnsafeMutablePointer(mutating: storage.baseAddress)
+                    slot.pointee = UnsafeMutablePointer(mutating: memory.baseAddress!.assumingMemoryBound(to: T.self))
                     inside()
                     slot.pointee = nil
                 }
@@ -157,6 +143,14 @@ final class CArena {
         }
     }
 }
+
+/// Memory a field can point at while it is packed: an array's storage or adopted bytes.
+protocol PinnableBytes {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension Array: PinnableBytes {}
+extension WireBytes: PinnableBytes {}
 
 extension UnsafeMutablePointer {
     /// The stable address of a stored member of the pointee (protoc-c structs

@@ -13,7 +13,6 @@ public struct WireBytes: Sendable, Hashable, RandomAccessCollection, Expressible
     public init(_ bytes: [UInt8]) { storage = .array(bytes) }
     public init(_ bytes: some Sequence<UInt8>) { storage = .array(Array(bytes)) }
     public init(arrayLiteral elements: UInt8...) { storage = .array(elements) }
-    public init() { storage = .array([]) }
 
     /// Below this, copying costs less than the bookkeeping.
     static let adoptionThreshold = 4096
