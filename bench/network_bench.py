@@ -13,9 +13,11 @@
    counts everything: TLS-free HTTP/2 and gRPC framing, Raft heartbeats and log entries, status
    calls of this script.
 3. Shaped links (two sites of two peers, 100 Mbit/s within a site, 5 Mbit/s between): SAPS,
-   random matching, and dense pairwise gossip (random matching, rho = 1: every value, the dense
-   baseline the network peers can run; the D-PSGD ring is simulation-only): seconds until every
-   peer's test accuracy reaches 80 % and 84 %, and the mean round time.
+   random matching, dense pairwise gossip (random matching, rho = 1: whole models) and dense
+   D-PSGD (the ring in slot order, whole models to both neighbours every round; half its links
+   cross the slow ones): seconds until every peer's test accuracy reaches 80 % and 84 %, the
+   mean round time, and the lowest peer's accuracy when the run ended. Every run waits up to
+   5 s for a partner, time enough for a whole model over 5 Mbit/s.
 
 Parts 2 and 3 need root and network namespaces; they are skipped with the reason otherwise.
 """
@@ -144,53 +146,58 @@ TARGETS = (0.80, 0.84)
 
 def time_to_accuracy(binary, algorithm, keep, timeout):
     """Seconds until every peer's latest evaluation reaches each of TARGETS (None: not within
-    `timeout`), and the mean round time over the run."""
+    `timeout`), the mean round time over the run, whether links had delay, and the lowest
+    peer's latest accuracy."""
     root = tempfile.mkdtemp(prefix="gossipfl-shaped-")
     with ShapedNetwork(clustered_rates(fast=100, slow=5), hosts=PEERS, delay_ms=2) as net:
         args = ["--algorithm", algorithm, "--keep", str(keep), "--slots", str(PEERS), "--min-peers", str(PEERS), "--epochs", "0",
-                "--eval-samples", "2000", "--evals-per-epoch", "10", "--probe-interval-ms", "300", "--checkpoint-every", "100000"]
+                "--eval-samples", "2000", "--evals-per-epoch", "10", "--probe-interval-ms", "300", "--checkpoint-every", "100000",
+                "--exchange-timeout-ms", "5000"]
         cluster = start_cluster(binary, root, net, args)
         try:
             cluster.wait(lambda s: all(v and v.training and v.round > 0 for v in s.values()), 60, "training", interval=0.05)
             start = time.monotonic()
             start_rounds = min(v.round for v in cluster.statuses().values())
             reached = {}
-            rounds = 0
+            rounds, lowest = 0, 0.0
             while time.monotonic() - start < timeout and len(reached) < len(TARGETS):
                 statuses = cluster.statuses()
                 live = [v for v in statuses.values() if v]
                 if len(live) == PEERS:
                     rounds = min(v.round for v in live) - start_rounds
+                    lowest = min(v.test_accuracy for v in live)
                     for target in TARGETS:
                         if target not in reached and all(v.evaluated_round and v.test_accuracy >= target for v in live):
                             reached[target] = time.monotonic() - start
                 time.sleep(0.1)
             elapsed = time.monotonic() - start
-            return reached, elapsed / max(1, rounds), net.delay_supported
+            return reached, elapsed / max(1, rounds), net.delay_supported, lowest
         finally:
             cluster.close()
 
 
 def part_shaped(binary, timeout):
-    runs = [("saps", "saps", 0.01), ("random matching", "random", 0.01), ("dense pairwise (random, rho 1)", "random", 1.0)]
+    runs = [("saps", "saps", 0.01), ("random matching", "random", 0.01), ("dense pairwise (random, rho 1)", "random", 1.0),
+            ("dense D-PSGD ring", "dpsgd", 1.0)]
     results, delay = {}, True
     for name, algorithm, keep in runs:
-        reached, per_round, delay = time_to_accuracy(binary, algorithm, keep, timeout)
-        results[name] = (reached, per_round)
+        reached, per_round, delay, lowest = time_to_accuracy(binary, algorithm, keep, timeout)
+        results[name] = (reached, per_round, lowest)
     rows = []
     saps_reached = results["saps"][0]
     for name, _, _ in runs:
-        reached, per_round = results[name]
+        reached, per_round, lowest = results[name]
         row = [name]
         for target in TARGETS:
             t = reached.get(target)
             ratio = " (%.2fx)" % (t / saps_reached[target]) if t and saps_reached.get(target) else ""
             row.append("%.1f%s" % (t, ratio) if t else "not in %d s" % timeout)
         row.append("%.1f" % (per_round * 1e3))
+        row.append("%.1f" % (lowest * 100))
         rows.append(row)
     table("shaped links: 2 sites x 2 peers, 100 Mbit/s within, 5 Mbit/s between%s; MLP; seconds until every peer "
           "reaches the accuracy (x saps)" % (", 2 ms delay" if delay else " (no delay: this kernel has no sch_netem)"),
-          ["run"] + ["to %.0f %%" % (t * 100) for t in TARGETS] + ["ms/round"], rows)
+          ["run"] + ["to %.0f %%" % (t * 100) for t in TARGETS] + ["ms/round", "lowest % at end"], rows)
 
 
 def main():
@@ -199,16 +206,24 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--quick", action="store_true", help="one repeat, one epoch")
+    parser.add_argument("--parts", default="loopback,bytes,shaped", help="comma-separated: loopback, bytes, shaped")
+    parser.add_argument("--shaped-timeout", type=float, default=300, help="seconds each shaped run may take")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     if args.quick:
-        args.repeats, args.epochs = 1, 1
-    part_loopback(args.gossipfl_bin, args.repeats, args.epochs)
+        args.repeats, args.epochs, args.shaped_timeout = 1, 1, 60
+    if "loopback" in parts:
+        part_loopback(args.gossipfl_bin, args.repeats, args.epochs)
+    if not parts & {"bytes", "shaped"}:
+        return
     reason = unavailable()
     if reason:
         print("\nshaped-link and wire-byte parts skipped: %s" % reason)
         return
-    part_bytes_table(args.gossipfl_bin, args.repeats)
-    part_shaped(args.gossipfl_bin, 60 if args.quick else 240)
+    if "bytes" in parts:
+        part_bytes_table(args.gossipfl_bin, args.repeats)
+    if "shaped" in parts:
+        part_shaped(args.gossipfl_bin, args.shaped_timeout)
 
 
 if __name__ == "__main__":

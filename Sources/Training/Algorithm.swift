@@ -19,6 +19,9 @@ public enum Algorithm: String, CaseIterable, Sendable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// The ones `gossipfl peer` trains (the others run in the simulation only).
+    public static let onTheNetwork: [Algorithm] = [.saps, .random, .dpsgd]
+
     /// Whether the algorithm pairs workers each round (and so uses a peer selector).
     var pairs: Bool { [.saps, .random, .randomDense, .power].contains(self) }
 }

@@ -80,10 +80,8 @@ struct RingAverage: Exchange {
         var traffic = Traffic.none(workers.count)
         for i in 0..<workers.count {
             let neighbours = topology.neighbours(of: i)
-            let weight = Float(1) / Float(neighbours.count + 1)
             var mixed = old[i]
-            for j in neighbours { for k in mixed.indices { mixed[k] += old[j][k] } }
-            for k in mixed.indices { mixed[k] *= weight }
+            DenseMixing.mix(params: &mixed, neighbours: neighbours.map { old[$0] })
             workers[i].parameters = mixed
             traffic.bytesSent[i] = bytes * Double(neighbours.count)
             for j in neighbours { traffic.seconds = max(traffic.seconds, transferSeconds(bytes, bandwidth[i, j])) }

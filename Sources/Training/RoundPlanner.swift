@@ -1,7 +1,8 @@
 import Gossip
 import Seeded
 
-/// Round r's pairs, by node id.
+/// Round r's links, by node id: a matching for SAPS and random (each node in at most one pair),
+/// the ring's edges for D-PSGD (each node in two).
 public struct RoundPlan: Equatable, Sendable {
     public let round: Int
     public let participants: [Participant]
@@ -20,6 +21,11 @@ public struct RoundPlan: Equatable, Sendable {
             if b == node { return a }
         }
         return nil
+    }
+
+    /// Everyone `node` exchanges with this round (at most one in a matching), in plan order.
+    public func partners(of node: String) -> [String] {
+        pairs.compactMap { a, b in a == node ? b : b == node ? a : nil }
     }
 }
 
@@ -50,11 +56,21 @@ public struct RoundPlanner: Sendable {
         }
         let nodes = current.map(\.node)
         guard nodes.count >= 2 else { return RoundPlan(round: round, participants: current, pairs: [], resting: nodes.first) }
+        if configuration.algorithm == .dpsgd { return ring(round: round, participants: current) }
         let bandwidth = ledger.bandwidth(among: nodes, at: round)
         let matching = configuration.algorithm == .random ? random.matching(round: round, bandwidth: bandwidth)
                                                           : saps.matching(round: round, bandwidth: bandwidth)
         return RoundPlan(round: round, participants: current, pairs: matching.pairs.map { (nodes[$0.first], nodes[$0.second]) },
                          resting: matching.resting.first.map { nodes[$0] })
+    }
+
+    /// D-PSGD's fixed ring, in slot order (the simulation's worker order): each node with the
+    /// next, the last with the first; two nodes share one edge.
+    private func ring(round: Int, participants: [Participant]) -> RoundPlan {
+        let nodes = participants.sorted { $0.slot < $1.slot }.map(\.node)
+        // Each edge once, from a node to the next (RingTopology's neighbours, as pairs).
+        let edges = (nodes.count == 2 ? [0] : Array(nodes.indices)).map { (nodes[$0], nodes[($0 + 1) % nodes.count]) }
+        return RoundPlan(round: round, participants: participants, pairs: edges, resting: nil)
     }
 
     /// The seed of round r's random-k mask (both partners derive the same one).

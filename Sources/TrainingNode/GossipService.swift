@@ -6,9 +6,10 @@ public protocol GossipBackend: Sendable {
     func trainingStatus() async -> GossipV1.TrainingStatus
     /// The current model of `run`, or nil when this peer is not training it.
     func currentModel(run: String) async -> (values: [Float], round: UInt64, architecture: String)?
-    /// This peer's half of the round the partner's `values` are for; throws RPCError for the
-    /// cases gossip.proto names (the model untouched).
-    func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues
+    /// This peer's half of the round the partner's `values` are for, answered before the
+    /// caller's `deadline` (if it sent one); throws RPCError for the cases gossip.proto names
+    /// (the model untouched).
+    func exchange(_ values: GossipV1.ModelValues, deadline: ContinuousClock.Instant?) async throws -> GossipV1.ModelValues
 }
 
 /// `gossip.v1.Gossip`: the handlers check who is calling (a peer speaks only as itself, as on
@@ -22,7 +23,7 @@ public enum GossipService {
         var service = Service(name: GossipMethods.service)
         service.unary("Exchange") { (request: GossipV1.ModelValues, context) in
             try context.authorize("exchange models as \(request.senderId)", asNode: request.senderId)
-            return try await backend.exchange(request)
+            return try await backend.exchange(request, deadline: context.deadline)
         }
         service.serverStreaming("FetchModel") { (request: GossipV1.FetchModelRequest, writer: ResponseWriter<GossipV1.ModelChunk>, context) in
             try context.authorize("fetch the model as \(request.requesterId)", asNode: request.requesterId)

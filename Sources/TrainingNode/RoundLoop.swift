@@ -90,13 +90,15 @@ struct RoundLoop {
             if planner.nextRound > round { planner = RoundPlanner(configuration: config) }
             while planner.nextRound < round { _ = planner.planNext(ledger: ledger) }
             let plan = planner.planNext(ledger: ledger)
-            let partner = plan.partner(of: id)
+            let partners = plan.partners(of: id)
             let me = id
             peer.status.withLock {
                 $0.training = plan.participants.contains { $0.node == me }
-                $0.partner = partner ?? ""
+                $0.partner = partners.joined(separator: ",")
             }
-            if let partner {
+            if config.algorithm == .dpsgd {
+                await mix(with: partners, ledger: ledger)
+            } else if let partner = partners.first {
                 await exchange(with: partner, ledger: ledger)
             } else {
                 point.settle(round: round)
@@ -197,21 +199,81 @@ struct RoundLoop {
 
     // MARK: one exchange
 
-    private mutating func exchange(with partner: String, ledger: TrainingLedger) async {
-        let indices = mask.indices(seed: planner.maskSeed, round: UInt64(round))
+    /// The partner's current streak of missed exchanges (reset when it was admitted anew).
+    private mutating func missesInARow(_ partner: String, ledger: TrainingLedger) -> Int {
         let admittedFrom = ledger.admission(of: partner)?.from ?? 0
         if let earlier = misses[partner], earlier.admittedFrom != admittedFrom { misses[partner] = nil }
-        let missedBefore = misses[partner]?.count ?? 0
-        // A partner that missed the last exchange is probably down: do not hold the round for it.
-        let timeout = missedBefore > 0 ? min(options.exchangeTimeout, .milliseconds(200)) : options.exchangeTimeout
+        return misses[partner]?.count ?? 0
+    }
+
+    /// A partner that missed the last exchange is probably down: do not hold the round for it.
+    private func timeout(afterMisses missedBefore: Int) -> Duration {
+        missedBefore > 0 ? min(options.exchangeTimeout, .milliseconds(200)) : options.exchangeTimeout
+    }
+
+    /// The smaller id of a pair sends, the other answers.
+    private func initiates(towards partner: String) -> Bool { id.utf8.lexicographicallyPrecedes(partner.utf8) }
+
+    private mutating func exchange(with partner: String, ledger: TrainingLedger) async {
+        let indices = mask.indices(seed: planner.maskSeed, round: UInt64(round))
+        let missedBefore = missesInARow(partner, ledger: ledger)
+        let timeout = timeout(afterMisses: missedBefore)
         var exchanged = false
-        if id.utf8.lexicographicallyPrecedes(partner.utf8) {
+        if initiates(towards: partner) {
             point.settle(round: round)
             exchanged = await send(to: partner, indices: indices, timeout: timeout)
         } else {
             // (The handler that answered counts the bytes it sent.)
             exchanged = await point.await(round: round, partner: partner, indices: indices, timeout: timeout) != .missed
         }
+        await account(partner: partner, exchanged: exchanged, missedBefore: missedBefore, ledger: ledger)
+    }
+
+    /// D-PSGD's round: our whole model to each ring neighbour and theirs to us, all at once (we
+    /// call those after us and wait for those before), then one mix of everything that came.
+    private mutating func mix(with neighbours: [String], ledger: TrainingLedger) async {
+        let mine = DenseMixing.bytes(of: trainer.model.parameters)
+        var missedBefore: [String: Int] = [:]
+        for neighbour in neighbours { missedBefore[neighbour] = missesInARow(neighbour, ledger: ledger) }
+        let callers = Set(neighbours.filter { !initiates(towards: $0) })
+        let callees = neighbours.filter { initiates(towards: $0) }
+        let parameterCount = trainer.network.parameterCount
+        let gatherTimeout = callers.map { timeout(afterMisses: missedBefore[$0]!) }.max() ?? .zero
+        let (point, round) = (point, round)
+        async let gathered = point.gather(round: round, from: callers, mine: mine, parameterCount: parameterCount, timeout: gatherTimeout)
+        var received: [String: WireBytes] = [:]
+        let call = ExchangeCall(peer: peer, node: node, runId: config.runId, round: round)
+        await withTaskGroup(of: (String, WireBytes?).self) { group in
+            for callee in callees {
+                let timeout = timeout(afterMisses: missedBefore[callee]!)
+                group.addTask {
+                    guard let reply = await call.send(mine, to: callee, timeout: timeout) else { return (callee, nil) }
+                    do {
+                        try reply.withUnsafeBytes { raw in try DenseMixing.check(raw, parameterCount: parameterCount) }
+                        return (callee, reply)
+                    } catch {
+                        call.peer.logger.warning("\(callee)'s model for round \(round) refused: \(error)")
+                        return (callee, nil)
+                    }
+                }
+            }
+            for await (callee, reply) in group { received[callee] = reply }
+        }
+        received.merge(await gathered) { first, _ in first }
+        // Mixed in the plan's order, so that every run sums the same way.
+        let models = neighbours.compactMap { received[$0] }
+        do {
+            try withUnsafeRawBuffers(models) { raw in try DenseMixing.mix(params: &trainer.model.parameters, neighbourBytes: raw) }
+        } catch {
+            logger.error("round \(round): mixing failed (\(error)); keeping our own model")
+        }
+        for neighbour in neighbours {
+            await account(partner: neighbour, exchanged: received[neighbour] != nil, missedBefore: missedBefore[neighbour]!, ledger: ledger)
+        }
+    }
+
+    /// Counts an exchange, or a miss towards the partner's retirement.
+    private mutating func account(partner: String, exchanged: Bool, missedBefore: Int, ledger: TrainingLedger) async {
         peer.status.withLock {
             if exchanged { $0.exchanges += 1 } else { $0.missed += 1 }
         }
@@ -223,6 +285,7 @@ struct RoundLoop {
         // partner): only one that does not counts towards its retirement.
         if await isReachable(partner) { return }
         // A partner's first rounds are its arrival (loading, fetching): misses there do not count.
+        let admittedFrom = ledger.admission(of: partner)?.from ?? 0
         guard round >= admittedFrom + Self.fetchLead * config.horizonRounds else { return }
         let count = missedBefore + 1
         misses[partner] = (admittedFrom, count)
@@ -244,21 +307,14 @@ struct RoundLoop {
     private func send(to partner: String, indices: [Int32], timeout: Duration) async -> Bool {
         do {
             let mine = try MaskedExchange.gatherBytes(from: trainer.model.parameters, at: indices)
-            guard let address = await node.clusterConfig.addresses[partner] else { return false }
-            let request = GossipV1.ModelValues(runId: config.runId, round: UInt64(round), senderId: id, encoding: .float32LE, values: mine)
-            peer.status.withLock { $0.bytesSent += mine.count }
-            let reply = try await peer.channels.channel(to: address).unary(GossipMethods.exchange, request,
-                                                                           options: CallOptions(timeout: timeout))
-            guard reply.runId == config.runId, reply.round == UInt64(round), reply.encoding == .float32LE else {
-                logger.warning("\(partner) answered round \(round) with run \(reply.runId) round \(reply.round): ignored")
-                return false
-            }
-            try reply.values.withUnsafeBytes { raw in
+            let call = ExchangeCall(peer: peer, node: node, runId: config.runId, round: round)
+            guard let reply = await call.send(mine, to: partner, timeout: timeout) else { return false }
+            try reply.withUnsafeBytes { raw in
                 try MaskedExchange.mergeAverage(params: &trainer.model.parameters, indices: indices, partnerBytes: raw)
             }
             return true
         } catch {
-            logger.debug("round \(round): no exchange with \(partner): \(error)")
+            logger.warning("round \(round): \(partner)'s values refused: \(error)")
             return false
         }
     }
@@ -297,4 +353,39 @@ struct RoundLoop {
         peer.status.withLock { $0.training = false }
         logger.info("run \(config.runId) finished at round \(round)")
     }
+}
+
+/// One Exchange request of a round, from the side that calls: the partner's values when it
+/// answered for this run and round, nil (logged) otherwise.
+private struct ExchangeCall: Sendable {
+    let peer: TrainingPeer
+    let node: RaftNode<TrainingMachine>
+    let runId: String
+    let round: Int
+
+    func send(_ values: [UInt8], to partner: String, timeout: Duration) async -> WireBytes? {
+        do {
+            guard let address = await node.clusterConfig.addresses[partner] else { return nil }
+            let request = GossipV1.ModelValues(runId: runId, round: UInt64(round), senderId: peer.id, encoding: .float32LE, values: values)
+            peer.status.withLock { $0.bytesSent += values.count }
+            let reply = try await peer.channels.channel(to: address).unary(GossipMethods.exchange, request, options: CallOptions(timeout: timeout))
+            guard reply.runId == runId, reply.round == UInt64(round), reply.encoding == .float32LE else {
+                peer.logger.warning("\(partner) answered round \(round) with run \(reply.runId) round \(reply.round): ignored")
+                return nil
+            }
+            return reply.values
+        } catch {
+            peer.logger.debug("round \(round): no exchange with \(partner): \(error)")
+            return nil
+        }
+    }
+}
+
+/// The raw bytes of each of `blocks` at once, for as long as `body` runs.
+private func withUnsafeRawBuffers<R>(_ blocks: [WireBytes], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+    func open(_ index: Int, _ opened: [UnsafeRawBufferPointer]) throws -> R {
+        guard index < blocks.count else { return try body(opened) }
+        return try blocks[index].withUnsafeBytes { raw in try open(index + 1, opened + [raw]) }
+    }
+    return try open(0, [])
 }

@@ -54,8 +54,8 @@ extension RunConfiguration {
         guard let architecture = Architecture(rawValue: c.model) else {
             throw TrainingCommandError("configure: model \(c.model.debugDescription) is not logreg, mlp or cnn")
         }
-        guard let algorithm = Algorithm(rawValue: c.algorithm), [.saps, .random, .power].contains(algorithm) else {
-            throw TrainingCommandError("configure: algorithm \(c.algorithm.debugDescription) is not saps, random or power")
+        guard let algorithm = Algorithm(rawValue: c.algorithm), [.saps, .random, .dpsgd, .power].contains(algorithm) else {
+            throw TrainingCommandError("configure: algorithm \(c.algorithm.debugDescription) is not saps, random, dpsgd or power")
         }
         let partition: PartitionScheme
         do { partition = try PartitionScheme(parsing: c.partition) } catch { throw TrainingCommandError("configure: \(error)") }

@@ -18,7 +18,7 @@ extension TrainingPeer: GossipBackend {
         return (copy.values, UInt64(copy.round), engine.configuration.architecture.rawValue)
     }
 
-    public func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues {
+    public func exchange(_ values: GossipV1.ModelValues, deadline: ContinuousClock.Instant?) async throws -> GossipV1.ModelValues {
         guard let engine = engine.withLock({ $0 }) else { throw RPCError(.unavailable, "\(id) has not started training yet") }
         let run = engine.configuration.runId
         guard values.runId == run else {
@@ -28,11 +28,15 @@ extension TrainingPeer: GossipBackend {
             throw RPCError(.invalidArgument, "values must be FLOAT32_LE for \(engine.configuration.algorithm.rawValue), not \(values.encoding)")
         }
         guard values.values.count == engine.maskCount * 4 else {
-            throw RPCError(.invalidArgument, "\(values.values.count) bytes of values; the mask of run \(run) holds \(engine.maskCount) float32 values")
+            throw RPCError(.invalidArgument, "\(values.values.count) bytes of values; run \(run) exchanges \(engine.maskCount) float32 values a round")
         }
         guard values.round <= UInt64(1) << 62 else { throw RPCError(.invalidArgument, "round \(values.round) is out of range") }
+        // Wait for our loop no longer than the caller waits for us, less a fifth for the answer's
+        // way back: an answer it gave up on would leave the two models mixed one way only.
+        var timeout = options.exchangeTimeout * 0.8
+        if let deadline { timeout = min(timeout, (deadline - .now) * 0.8) }
         let mine = try await engine.point.exchange(round: Int(values.round), sender: values.senderId, partnerBytes: values.values,
-                                                   timeout: options.exchangeTimeout * 0.8)
+                                                   timeout: timeout)
         status.withLock { $0.bytesSent += mine.count }
         return GossipV1.ModelValues(runId: run, round: values.round, senderId: id, encoding: .float32LE, values: mine)
     }

@@ -31,6 +31,7 @@ public final class TrainingPeer: Sendable {
         let configuration: RunConfiguration
         let point: ExchangePoint
         let parameterCount: Int
+        /// Values in one Exchange: the mask's, or the whole model for D-PSGD.
         let maskCount: Int
     }
 
@@ -69,8 +70,9 @@ public final class TrainingPeer: Sendable {
         guard let node = nodeSlot.withLock({ $0 }) else { throw TrainingPeerError("bind the Raft node before running") }
         let proposer = TrainingProposer(node: node, channels: channels)
         guard let config = await awaitConfiguration(node: node, proposer: proposer) else { return }
-        guard [.saps, .random].contains(config.algorithm) else {
-            throw TrainingPeerError("run \(config.runId) uses \(config.algorithm.rawValue); peers on the network train saps or random")
+        guard Algorithm.onTheNetwork.contains(config.algorithm) else {
+            throw TrainingPeerError("run \(config.runId) uses \(config.algorithm.rawValue); peers on the network train "
+                                    + Algorithm.onTheNetwork.map(\.rawValue).joined(separator: ", "))
         }
         let firstSlot = await node.machine.ledger.admission(of: id)?.slot ?? 0
         let trainer: LocalTrainer
@@ -96,7 +98,8 @@ public final class TrainingPeer: Sendable {
         }
         let point = ExchangePoint(model: trainer.model)
         engine.withLock { $0 = Engine(configuration: config, point: point, parameterCount: trainer.network.parameterCount,
-                                      maskCount: mask.indices(seed: 0, round: 0).count) }
+                                      maskCount: config.algorithm == .dpsgd ? trainer.network.parameterCount
+                                                                            : mask.indices(seed: 0, round: 0).count) }
         status.withLock {
             $0.runId = config.runId
             $0.round = round

@@ -18,8 +18,8 @@ struct PeerTrainingOptions: ParsableArguments {
     @Option(help: "Data split: iid, dirichlet:ALPHA or shards:K.") var partition = "iid"
     @Option(help: "Data slots (the training set is split into this many parts, one per peer).") var slots = 4
     @Option(name: .customLong("min-peers"), help: "Training starts once this many peers are admitted.") var minPeers = 1
-    @Option(help: "saps or random (matching).") var algorithm: Algorithm = .saps
-    @Option(help: "ρ: fraction of each tensor's coordinates exchanged.") var keep = 0.01
+    @Option(help: "saps, random (matching) or dpsgd (dense ring: whole models with both neighbours).") var algorithm: Algorithm = .saps
+    @Option(help: "ρ: fraction of each tensor's coordinates exchanged (saps, random).") var keep = 0.01
     @Option(help: "Epochs to train (fractions allowed; 0: until stopped).") var epochs = 5.0
     @Option(help: "Samples per batch.") var batch = 50
     @Option(help: "Learning rate (default: 0.05, 0.01 for logreg).") var lr: Float?
@@ -44,7 +44,9 @@ struct PeerTrainingOptions: ParsableArguments {
         guard keep > 0, keep <= 1, epochs >= 0, batch >= 1, batch <= SimulationConfig.maxBatchSize else {
             throw ValidationError("need 0 < --keep <= 1, --epochs >= 0 and 1 <= --batch <= \(SimulationConfig.maxBatchSize)")
         }
-        guard [.saps, .random].contains(algorithm) else { throw ValidationError("peers train --algorithm saps or random") }
+        guard Algorithm.onTheNetwork.contains(algorithm) else {
+            throw ValidationError("peers train --algorithm " + Algorithm.onTheNetwork.map(\.rawValue).joined(separator: ", "))
+        }
         guard exchangeTimeoutMs > 0, retireAfter >= 1, evalsPerEpoch >= 1, probeIntervalMs >= 0, checkpointEvery >= 1, trainThreads >= 1, horizonRounds >= 2 else {
             throw ValidationError("--exchange-timeout-ms, --retire-after, --checkpoint-every, --evals-per-epoch, --train-threads must be positive, --horizon-rounds >= 2")
         }

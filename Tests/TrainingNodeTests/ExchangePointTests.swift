@@ -66,6 +66,60 @@ import Testing
         #expect(model.parameters == [1, 2])
     }
 
+    /// A ring round: both neighbours that call are answered with the round's model bytes and
+    /// their values handed to the loop unmixed; the model itself is not touched.
+    @Test func aRingRoundGathersEveryCallingNeighbour() async throws {
+        let model = ModelBox(parameters: [1, 2, 3])
+        let point = ExchangePoint(model: model)
+        point.enter(round: 4)
+        let mine = DenseMixing.bytes(of: [1, 2, 3])
+        async let gathered = point.gather(round: 4, from: ["a", "b"], mine: mine, parameterCount: 3, timeout: .seconds(10))
+        // An early caller waits for the loop to park.
+        let answerA = try await point.exchange(round: 4, sender: "a", partnerBytes: Self.bytes([4, 5, 6]), timeout: .seconds(10))
+        #expect(Array(answerA) == mine)
+        for (sender, bytes, code) in [("a", Self.bytes([4, 5, 6]), StatusCode.failedPrecondition),  // once only
+                                      ("c", Self.bytes([4, 5, 6]), .failedPrecondition),  // not a neighbour that calls
+                                      ("b", Self.bytes([4, .nan, 6]), .invalidArgument),
+                                      ("b", Self.bytes([4, 5]), .invalidArgument)] {
+            #expect(await statusCode { _ = try await point.exchange(round: 4, sender: sender, partnerBytes: bytes, timeout: .seconds(1)) } == code)
+        }
+        let answerB = try await point.exchange(round: 4, sender: "b", partnerBytes: Self.bytes([7, 8, 9]), timeout: .seconds(1))
+        #expect(Array(answerB) == mine)
+        let received = await gathered
+        #expect(received.keys.sorted() == ["a", "b"] && received["a"] == Self.bytes([4, 5, 6]) && received["b"] == Self.bytes([7, 8, 9]))
+        #expect(model.parameters == [1, 2, 3])
+        #expect(await statusCode { _ = try await point.exchange(round: 4, sender: "b", partnerBytes: Self.bytes([1, 1, 1]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+    }
+
+    /// A neighbour that never calls: the loop goes on with what came, when the timeout passes.
+    @Test func aRingRoundEndsWithWhatCameInTime() async throws {
+        let point = ExchangePoint(model: ModelBox(parameters: [1, 2]))
+        point.enter(round: 2)
+        let mine = DenseMixing.bytes(of: [1, 2])
+        async let gathered = point.gather(round: 2, from: ["a", "b"], mine: mine, parameterCount: 2, timeout: .milliseconds(300))
+        _ = try await point.exchange(round: 2, sender: "b", partnerBytes: Self.bytes([3, 3]), timeout: .seconds(5))
+        #expect(await gathered.keys.sorted() == ["b"])
+        #expect(await statusCode { _ = try await point.exchange(round: 2, sender: "a", partnerBytes: Self.bytes([3, 3]), timeout: .seconds(1)) }
+            == .failedPrecondition)
+        // Nobody to wait for: the round is settled at once.
+        point.enter(round: 3)
+        #expect(await point.gather(round: 3, from: [], mine: mine, parameterCount: 2, timeout: .seconds(10)).isEmpty)
+        // A neighbour that gave up on a round before this peer reached it is not waited for; the other is.
+        #expect(await statusCode { _ = try await point.exchange(round: 4, sender: "a", partnerBytes: Self.bytes([3, 3]), timeout: .milliseconds(50)) }
+            == .deadlineExceeded)
+        point.enter(round: 4)
+        async let fourth = point.gather(round: 4, from: ["a", "b"], mine: mine, parameterCount: 2, timeout: .seconds(10))
+        _ = try await point.exchange(round: 4, sender: "b", partnerBytes: Self.bytes([5, 5]), timeout: .seconds(5))
+        #expect(await fourth.keys.sorted() == ["b"])
+        #expect(await statusCode { _ = try await point.exchange(round: 5, sender: "a", partnerBytes: Self.bytes([3, 3]), timeout: .milliseconds(50)) }
+            == .deadlineExceeded)
+        point.enter(round: 5)
+        let clock = ContinuousClock(), start = clock.now
+        #expect(await point.gather(round: 5, from: ["a"], mine: mine, parameterCount: 2, timeout: .seconds(10)).isEmpty)
+        #expect(clock.now - start < .seconds(5))
+    }
+
     @Test func modelCopiesAreTakenWhereTheLoopDoesNotWrite() async throws {
         let model = ModelBox(parameters: [1, 2, 3])
         let point = ExchangePoint(model: model)

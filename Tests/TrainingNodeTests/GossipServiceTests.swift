@@ -18,7 +18,7 @@ actor FixedBackend: GossipBackend {
         run == "run-1" ? (model, 41, "mlp") : nil
     }
 
-    func exchange(_ values: GossipV1.ModelValues) async throws -> GossipV1.ModelValues {
+    func exchange(_ values: GossipV1.ModelValues, deadline: ContinuousClock.Instant?) async throws -> GossipV1.ModelValues {
         guard values.round == 42 else { throw RPCError(.failedPrecondition, "round \(values.round) is not 42") }
         exchanges.append(values)
         return GossipV1.ModelValues(runId: values.runId, round: 42, senderId: "n1", encoding: .float32LE, values: [1, 2, 3, 4])

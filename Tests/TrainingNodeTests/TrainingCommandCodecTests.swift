@@ -32,7 +32,7 @@ import Training
             (GossipV1.TrainingCommand(), "exactly one field"),
             (GossipV1.TrainingCommand(admit: GossipV1.Admission(), retire: GossipV1.Retirement()), "sets 2"),
             ({ config.model = "resnet"; return GossipV1.TrainingCommand(configure: config) }(), "\"resnet\""),
-            ({ config.model = "cnn"; config.algorithm = "dpsgd"; return GossipV1.TrainingCommand(configure: config) }(), "\"dpsgd\""),
+            ({ config.model = "cnn"; config.algorithm = "fedavg"; return GossipV1.TrainingCommand(configure: config) }(), "\"fedavg\""),
             ({ config.algorithm = "saps"; config.partition = "zipf"; return GossipV1.TrainingCommand(configure: config) }(), "configure:"),
             ({ config.partition = "iid"; config.momentum = 1; return GossipV1.TrainingCommand(configure: config) }(), "out of range"),
             (GossipV1.TrainingCommand(bandwidth: GossipV1.BandwidthMatrix(workers: ["a", "b"], mbps: [0, 1, 1])), "3 values for 2"),

@@ -83,6 +83,33 @@ import Testing
         for _ in 0..<45 { _ = live.planNext(ledger: ledger) }
         #expect(replay.planNext(ledger: ledger) == live.planNext(ledger: ledger))
     }
+
+    /// D-PSGD's plan is the ring of the participants in slot order, every node with two
+    /// neighbours (one when two are left), and follows joins and retirements.
+    @Test func dpsgdPlansTheRingInSlotOrder() {
+        var run = Self.run
+        run.algorithm = .dpsgd
+        var ledger = TrainingLedger()
+        #expect(ledger.apply(.configure(run)) == .applied)
+        for (node, slot) in [("n1", 2), ("n2", 0), ("n3", 3), ("n4", 1)] { #expect(ledger.apply(.admit(node: node, fromRound: 0, slot: slot)) == .applied) }
+        ledger.apply(.retire(node: "n1", fromRound: 10, reason: "dead"))
+        ledger.apply(.retire(node: "n3", fromRound: 20, reason: "dead"))
+        var planner = RoundPlanner(configuration: run)
+        let first = planner.planNext(ledger: ledger)
+        // Slots 0, 1, 2, 3 are n2, n4, n1, n3.
+        #expect(first.pairs.map { [$0.0, $0.1] } == [["n2", "n4"], ["n4", "n1"], ["n1", "n3"], ["n3", "n2"]] && first.resting == nil)
+        #expect(first.partners(of: "n2") == ["n4", "n3"] && first.partners(of: "n1") == ["n4", "n3"])
+        for _ in 1..<10 { _ = planner.planNext(ledger: ledger) }
+        let three = planner.planNext(ledger: ledger)
+        #expect(three.pairs.map { [$0.0, $0.1] } == [["n2", "n4"], ["n4", "n3"], ["n3", "n2"]])
+        for _ in 11..<20 { _ = planner.planNext(ledger: ledger) }
+        let two = planner.planNext(ledger: ledger)
+        #expect(two.pairs.map { [$0.0, $0.1] } == [["n2", "n4"]] && two.partners(of: "n4") == ["n2"])
+        // A matching's partners are its one partner.
+        var saps = RoundPlanner(configuration: Self.run)
+        let plan = saps.planNext(ledger: Self.ledger())
+        #expect(plan.partners(of: "n1") == [plan.partner(of: "n1")!])
+    }
 }
 
 /// The round horizon: changes land no earlier than the rounds already released.

@@ -209,7 +209,7 @@ struct  Gossip__V1__TrainingConfig
   uint32_t slots;
   uint64_t seed;
   /*
-   * saps, random or power; the fraction of each tensor exchanged.
+   * saps, random, dpsgd or power; the fraction of each tensor exchanged (saps, random, power).
    */
   char *algorithm;
   double keep_fraction;
