@@ -176,15 +176,18 @@ def time_to_accuracy(binary, algorithm, keep, timeout):
             cluster.close()
 
 
-def part_shaped(binary, timeout):
-    runs = [("saps", "saps", 0.01), ("random matching", "random", 0.01), ("dense pairwise (random, rho 1)", "random", 1.0),
-            ("dense D-PSGD ring", "dpsgd", 1.0)]
+SHAPED_RUNS = [("saps", "saps", 0.01), ("random matching", "random", 0.01), ("dense pairwise (random, rho 1)", "random", 1.0),
+               ("dense D-PSGD ring", "dpsgd", 1.0)]
+
+
+def part_shaped(binary, timeout, only=None):
+    runs = [r for r in SHAPED_RUNS if only is None or r[0] in only]
     results, delay = {}, True
     for name, algorithm, keep in runs:
         reached, per_round, delay, lowest = time_to_accuracy(binary, algorithm, keep, timeout)
         results[name] = (reached, per_round, lowest)
     rows = []
-    saps_reached = results["saps"][0]
+    saps_reached = results["saps"][0] if "saps" in results else {}
     for name, _, _ in runs:
         reached, per_round, lowest = results[name]
         row = [name]
@@ -208,6 +211,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one repeat, one epoch")
     parser.add_argument("--parts", default="loopback,bytes,shaped", help="comma-separated: loopback, bytes, shaped")
     parser.add_argument("--shaped-timeout", type=float, default=300, help="seconds each shaped run may take")
+    parser.add_argument("--shaped-runs", help="comma-separated subset of: " + ", ".join(r[0] for r in SHAPED_RUNS))
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if args.quick:
@@ -223,7 +227,7 @@ def main():
     if "bytes" in parts:
         part_bytes_table(args.gossipfl_bin, args.repeats)
     if "shaped" in parts:
-        part_shaped(args.gossipfl_bin, args.shaped_timeout)
+        part_shaped(args.gossipfl_bin, args.shaped_timeout, args.shaped_runs.split(",") if args.shaped_runs else None)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ struct GossipFLCommand: AsyncParsableCommand {
         abstract: "Gateway-discovered, Raft-coordinated GossipFL on a Swift gRPC runtime.",
         subcommands: [DemoCommand.self, GatewayCommand.self, RegisterCommand.self, GatewayBenchCommand.self, HealthCommand.self,
                       PeerCommand.self, RaftStatusCommand.self, ProposeCommand.self, RaftBenchCommand.self, CertsCommand.self,
-                      TrainTraceCommand.self, TrainBenchCommand.self, SimulateCommand.self, TrainStatusCommand.self])
+                      TrainTraceCommand.self, TrainBenchCommand.self, SimulateCommand.self, TrainStatusCommand.self,
+                      TestVectorsCommand.self])
 
     /// The default entry point, after lifting the open-file limit (servers and load generators
     /// hold many sockets; Debian's soft default is 1024).
