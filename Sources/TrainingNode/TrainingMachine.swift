@@ -3,8 +3,9 @@ import RaftNode
 import Training
 
 /// The Raft state machine of a training peer: committed `gossip.v1.TrainingCommand`s applied to a
-/// `TrainingLedger`, in log order. A snapshot is the commands that shaped the ledger, replayed on
-/// restore (only each peer's newest progress report is kept, so it stays small).
+/// `TrainingLedger`, in log order. A snapshot is the commands that shaped the ledger, as they took
+/// effect, replayed on restore (only each peer's newest reports and the newest horizon are kept,
+/// so it stays small).
 public struct TrainingMachine: StateMachine {
     public private(set) var ledger = TrainingLedger()
     /// Why the newest entries were ignored (the same on every peer), for the log.
@@ -39,9 +40,28 @@ public struct TrainingMachine: StateMachine {
                 if let earlier = latestAt[key] { history[earlier] = [] }
                 latestAt[key] = history.count
             }
-            history.append(data)
+            history.append(effective(event).map { GossipV1.TrainingCommand($0).encode() } ?? data)
         case .ignored(let reason):
             note(index, reason)
+        }
+    }
+
+    /// The entry as it took effect, when that differs from what it asked for: admissions,
+    /// retirements and matrices are moved up to the horizon of the time. The snapshot keeps only
+    /// the newest horizon, so a replay must not depend on the ones it dropped.
+    private func effective(_ event: TrainingEvent) -> TrainingEvent? {
+        switch event {
+        case .admit(let node, let requested, let slot):
+            guard let from = ledger.admission(of: node)?.from, from != requested else { return nil }
+            return .admit(node: node, fromRound: from, slot: slot)
+        case .retire(let node, let requested, let reason):
+            guard let to = ledger.retiredFrom(node), to != requested else { return nil }
+            return .retire(node: node, fromRound: to, reason: reason)
+        case .bandwidth(let workers, let matrix, let requested):
+            guard let from = ledger.latestMatrix?.from, from != requested else { return nil }
+            return .bandwidth(workers: workers, matrix: matrix, fromRound: from)
+        default:
+            return nil
         }
     }
 

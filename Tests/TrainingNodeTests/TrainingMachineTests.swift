@@ -1,3 +1,4 @@
+import Gossip
 import GossipWire
 import Testing
 import Training
@@ -37,12 +38,19 @@ import Training
         apply(.horizon(untilRound: 32))
         for round in stride(from: 10, through: 500, by: 10) { apply(.progress(node: "n1", round: round, accuracy: 0.5)) }
         apply(.retire(node: "n2", fromRound: 20, reason: "missed 3 exchanges"))
+        apply(.admit(node: "n3", fromRound: 8, slot: 2))
+        apply(.bandwidth(workers: ["n1", "n3"], matrix: try BandwidthMatrix(rows: [[0, 5], [5, 0]]), fromRound: 1))
+        // A later horizon replaces the one those entries were clamped to: the snapshot must
+        // still give them the rounds they took effect from (32), not the ones they asked for.
+        apply(.horizon(untilRound: 48))
+        #expect(machine.ledger.admission(of: "n3")! == (slot: 2, from: 32) && machine.ledger.latestMatrix!.from == 32)
         let snapshot = machine.snapshot()
         #expect(snapshot.count < 400)
         var restored = TrainingMachine()
         try restored.restore(snapshot)
-        #expect(restored.appliedIndex == index && restored.ledger.horizon == 32)
-        #expect(restored.ledger.participants(at: 40) == machine.ledger.participants(at: 40))
+        #expect(restored.appliedIndex == index && restored.ledger.horizon == 48)
+        for round in [0, 20, 31, 32, 40] { #expect(restored.ledger.participants(at: round) == machine.ledger.participants(at: round)) }
+        #expect(restored.ledger.admission(of: "n3")! == (slot: 2, from: 32) && restored.ledger.latestMatrix!.from == 32)
         #expect(restored.ledger.progress["n1"]! == (round: 500, accuracy: 0.5))
         #expect(restored.ledger.retiredFrom("n2") == 32)
         #expect(restored.snapshot() == snapshot)
