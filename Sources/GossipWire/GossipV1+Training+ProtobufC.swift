@@ -55,13 +55,39 @@ extension GossipV1.Admission: ProtobufCBacked {
     static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__Admission>) { gossip__v1__admission__init(c) }
 
     init(c: Gossip__V1__Admission) throws {
-        self.init(nodeId: try decodeString(c.node_id), fromRound: c.from_round, slot: c.slot)
+        self.init(nodeId: try decodeString(c.node_id), fromRound: c.from_round, slot: c.slot, address: try decodeString(c.address))
     }
 
     func fill(_ c: UnsafeMutablePointer<Gossip__V1__Admission>, in arena: CArena) {
         c.pointee.node_id = arena.string(nodeId)
         c.pointee.from_round = fromRound
         c.pointee.slot = slot
+        c.pointee.address = arena.string(address)
+    }
+}
+
+extension GossipV1.FollowTrainingRequest: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__FollowTrainingRequest>) { gossip__v1__follow_training_request__init(c) }
+
+    init(c: Gossip__V1__FollowTrainingRequest) throws {
+        self.init(followerId: try decodeString(c.follower_id))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__FollowTrainingRequest>, in arena: CArena) {
+        c.pointee.follower_id = arena.string(followerId)
+    }
+}
+
+extension GossipV1.CommittedTraining: ProtobufCBacked {
+    static func cInit(_ c: UnsafeMutablePointer<Gossip__V1__CommittedTraining>) { gossip__v1__committed_training__init(c) }
+
+    init(c: Gossip__V1__CommittedTraining) throws {
+        self.init(index: c.index, command: try GossipV1.TrainingCommand.decode(c.command))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Gossip__V1__CommittedTraining>, in arena: CArena) {
+        c.pointee.index = index
+        c.pointee.command = arena.message(command)
     }
 }
 

@@ -30,11 +30,32 @@ extension GossipV1 {
         public var nodeId: String
         public var fromRound: UInt64
         public var slot: UInt32
+        /// Where a participant outside the Raft cluster serves gossip.v1; empty for members.
+        public var address: String
 
-        public init(nodeId: String = "", fromRound: UInt64 = 0, slot: UInt32 = 0) {
+        public init(nodeId: String = "", fromRound: UInt64 = 0, slot: UInt32 = 0, address: String = "") {
             self.nodeId = nodeId
             self.fromRound = fromRound
             self.slot = slot
+            self.address = address
+        }
+    }
+
+    /// `gossip.v1.FollowTrainingRequest`
+    public struct FollowTrainingRequest: WireMessage {
+        public var followerId: String
+
+        public init(followerId: String = "") { self.followerId = followerId }
+    }
+
+    /// `gossip.v1.CommittedTraining`: one training entry and its log index.
+    public struct CommittedTraining: WireMessage {
+        public var index: UInt64
+        public var command: TrainingCommand?
+
+        public init(index: UInt64 = 0, command: TrainingCommand? = nil) {
+            self.index = index
+            self.command = command
         }
     }
 

@@ -60,7 +60,8 @@ public struct RunConfiguration: Equatable, Sendable {
 /// One committed training entry (gossip.v1 `TrainingCommand`, decoded at the edge).
 public enum TrainingEvent: Equatable, Sendable {
     case configure(RunConfiguration)
-    case admit(node: String, fromRound: Int, slot: Int)
+    /// `address`: where a participant outside the Raft cluster serves gossip.v1 (empty for members).
+    case admit(node: String, fromRound: Int, slot: Int, address: String = "")
     case retire(node: String, fromRound: Int, reason: String)
     /// Link bandwidths among `workers` (the matrix's order) from `fromRound` on.
     case bandwidth(workers: [String], matrix: BandwidthMatrix, fromRound: Int)
@@ -96,6 +97,8 @@ public struct TrainingLedger: Sendable {
     public private(set) var progress: [String: (round: Int, accuracy: Double)] = [:]
     /// Each peer's latest bandwidth report.
     public private(set) var reports: [String: [String: Double]] = [:]
+    /// Where participants outside the Raft cluster serve gossip.v1, from their latest admission.
+    public private(set) var externalAddresses: [String: String] = [:]
 
     public init() {}
 
@@ -112,7 +115,7 @@ public struct TrainingLedger: Sendable {
             guard configuration.slots >= 1, configuration.roundsPerEpoch >= 1, configuration.batchSize >= 1,
                   !configuration.runId.isEmpty else { return .ignored("a run needs an id, slots, a batch size and rounds per epoch") }
             self.configuration = configuration
-        case .admit(let node, let requested, let slot):
+        case .admit(let node, let requested, let slot, let address):
             guard let configuration else { return .ignored("admission of \(node) before the run is configured") }
             let from = max(requested, horizon)
             guard slot >= 0, slot < configuration.slots, requested >= 0 else {
@@ -121,6 +124,7 @@ public struct TrainingLedger: Sendable {
             if let last = spans[node]?.last, last.to == nil { return .ignored("\(node) is already admitted") }
             if let holder = holder(ofSlot: slot, from: from) { return .ignored("slot \(slot) is \(holder)'s") }
             spans[node, default: []].append((slot, from, nil))
+            externalAddresses[node] = address.isEmpty ? nil : address
         case .retire(let node, let from, _):
             guard var list = spans[node], let last = list.last, last.to == nil else { return .ignored("\(node) is not training") }
             list[list.count - 1].to = max(from, last.from, horizon)

@@ -51,7 +51,7 @@ struct BandwidthProber {
     }
 
     private mutating func probe(_ other: String) async {
-        guard let address = await node.clusterConfig.addresses[other] else { return }
+        guard let address = await node.gossipAddress(of: other) else { return }
         // The first probe of a link is the smallest: it must not flood a slow link before we know it is slow.
         let bytes = probeBytes[other] ?? Self.minProbeBytes
         let request = GossipV1.ProbeRequest(senderId: peer.id, payload: [UInt8](repeating: 0, count: bytes), replyBytes: UInt32(bytes))

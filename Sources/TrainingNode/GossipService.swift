@@ -10,6 +10,9 @@ public protocol GossipBackend: Sendable {
     /// caller's `deadline` (if it sent one); throws RPCError for the cases gossip.proto names
     /// (the model untouched).
     func exchange(_ values: GossipV1.ModelValues, deadline: ContinuousClock.Instant?) async throws -> GossipV1.ModelValues
+    /// The committed training entries from position `position` of this member's history on, the
+    /// position after them, and the history's generation (a snapshot restore starts a new one).
+    func committedTraining(from position: Int) async -> (generation: Int, entries: [GossipV1.CommittedTraining], next: Int)
 }
 
 /// `gossip.v1.Gossip`: the handlers check who is calling (a peer speaks only as itself, as on
@@ -18,6 +21,8 @@ public enum GossipService {
     /// The largest probe answer (4 MiB), and the largest exchange (a whole CNN as float32 is 6.6 MB).
     public static let maxProbeReplyBytes = 4 << 20
     public static let maxExchangeBytes = 8 << 20
+    /// How often a FollowTraining stream looks for newly applied entries.
+    static let followPollInterval = Duration.milliseconds(20)
 
     public static func make(backend: some GossipBackend) -> Service {
         var service = Service(name: GossipMethods.service)
@@ -46,6 +51,23 @@ public enum GossipService {
             return GossipV1.ProbeResponse(payload: [UInt8](repeating: 0, count: Int(request.replyBytes)))
         }
         service.unary("Status") { (_: GossipV1.StatusRequest, _) in await backend.trainingStatus() }
+        service.serverStreaming("FollowTraining") {
+            (request: GossipV1.FollowTrainingRequest, writer: ResponseWriter<GossipV1.CommittedTraining>, context) in
+            try context.authorize("follow training as \(request.followerId)", asNode: request.followerId)
+            var position = 0
+            var generation: Int?
+            // Until the caller cancels (which cancels this task, and so the sleep).
+            while true {
+                let batch = await backend.committedTraining(from: position)
+                if let generation, batch.generation != generation {
+                    throw RPCError(.unavailable, "this member's training state was replaced by a snapshot: follow again")
+                }
+                generation = batch.generation
+                for entry in batch.entries { try await writer.send(entry) }
+                position = batch.next
+                if batch.entries.isEmpty { try await Task.sleep(for: followPollInterval) }
+            }
+        }
         service.limitRequests(to: 16 << 10)
         service.limitRequests(of: "Exchange", to: maxExchangeBytes)
         service.limitRequests(of: "Probe", to: maxProbeReplyBytes + (16 << 10))

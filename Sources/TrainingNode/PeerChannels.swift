@@ -56,3 +56,11 @@ struct TrainingProposer: Sendable {
         return false
     }
 }
+
+extension RaftNode where Machine == TrainingMachine {
+    /// Where `id` serves gossip.v1: its Raft address, else the one its admission named (a
+    /// participant outside the cluster, such as a Python node following the log).
+    func gossipAddress(of id: String) -> String? {
+        clusterConfig.addresses[id] ?? machine.ledger.externalAddresses[id]
+    }
+}

@@ -149,7 +149,7 @@ struct RoundLoop {
         let others = ledger.participants(at: max(admittedFrom, ledger.horizon - 1)).map(\.node).filter { $0 != id }
         var best: (node: String, address: String, round: Int)?
         for other in others {
-            guard let address = await node.clusterConfig.addresses[other],
+            guard let address = await node.gossipAddress(of: other),
                   let status = try? await peer.channels.channel(to: address).unary(
                       GossipMethods.status, GossipV1.StatusRequest(), options: CallOptions(timeout: .milliseconds(500))),
                   status.runId == config.runId, status.training || isFinished(Int(status.round)) else { continue }
@@ -298,7 +298,7 @@ struct RoundLoop {
     }
 
     private func isReachable(_ partner: String) async -> Bool {
-        guard let address = await node.clusterConfig.addresses[partner] else { return false }
+        guard let address = await node.gossipAddress(of: partner) else { return false }
         return (try? await peer.channels.channel(to: address).unary(
             GossipMethods.status, GossipV1.StatusRequest(), options: CallOptions(timeout: .milliseconds(300)))) != nil
     }
@@ -365,7 +365,7 @@ private struct ExchangeCall: Sendable {
 
     func send(_ values: [UInt8], to partner: String, timeout: Duration) async -> WireBytes? {
         do {
-            guard let address = await node.clusterConfig.addresses[partner] else { return nil }
+            guard let address = await node.gossipAddress(of: partner) else { return nil }
             let request = GossipV1.ModelValues(runId: runId, round: UInt64(round), senderId: peer.id, encoding: .float32LE, values: values)
             peer.status.withLock { $0.bytesSent += values.count }
             let reply = try await peer.channels.channel(to: address).unary(GossipMethods.exchange, request, options: CallOptions(timeout: timeout))

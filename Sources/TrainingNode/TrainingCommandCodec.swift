@@ -1,6 +1,7 @@
 import Gossip
 import GossipWire
 import Learning
+import RaftNode
 import Training
 
 /// A committed entry that is not a training command this peer can use (also what Python peers
@@ -19,7 +20,10 @@ extension TrainingEvent {
         if let c = command.configure {
             self = .configure(try RunConfiguration(c))
         } else if let a = command.admit {
-            self = .admit(node: a.nodeId, fromRound: try Self.round(a.fromRound), slot: Int(a.slot))
+            guard a.address.isEmpty || PeerAddress(a.address) != nil else {
+                throw TrainingCommandError("admit: address \(a.address.debugDescription) is not HOST:PORT")
+            }
+            self = .admit(node: a.nodeId, fromRound: try Self.round(a.fromRound), slot: Int(a.slot), address: a.address)
         } else if let r = command.retire {
             self = .retire(node: r.nodeId, fromRound: try Self.round(r.fromRound), reason: r.reason)
         } else if let b = command.bandwidth {
@@ -104,8 +108,8 @@ extension GossipV1.TrainingCommand {
             c.minParticipants = UInt32(run.minParticipants)
             c.horizonRounds = UInt32(run.horizonRounds)
             configure = c
-        case .admit(let node, let from, let slot):
-            admit = GossipV1.Admission(nodeId: node, fromRound: UInt64(from), slot: UInt32(slot))
+        case .admit(let node, let from, let slot, let address):
+            admit = GossipV1.Admission(nodeId: node, fromRound: UInt64(from), slot: UInt32(slot), address: address)
         case .retire(let node, let from, let reason):
             retire = GossipV1.Retirement(nodeId: node, fromRound: UInt64(from), reason: reason)
         case .bandwidth(let workers, let matrix, let from):

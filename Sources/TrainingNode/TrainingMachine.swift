@@ -11,7 +11,10 @@ public struct TrainingMachine: StateMachine {
     /// Why the newest entries were ignored (the same on every peer), for the log.
     public private(set) var ignored: [(index: UInt64, reason: String)] = []
     public private(set) var appliedIndex: UInt64 = 0
-    private var history: [[UInt8]] = []
+    /// What shaped the ledger, in order, with the index each came at; superseded ones are empty.
+    /// Positions stay put until a snapshot replaces everything (which bumps `generation`).
+    private var history: [(index: UInt64, data: [UInt8])] = []
+    public private(set) var generation = 0
     /// Where each peer's latest progress report and bandwidth report sit in `history`.
     private var latestAt: [String: Int] = [:]
 
@@ -37,10 +40,10 @@ public struct TrainingMachine: StateMachine {
             default: nil
             }
             if let key {
-                if let earlier = latestAt[key] { history[earlier] = [] }
+                if let earlier = latestAt[key] { history[earlier].data = [] }
                 latestAt[key] = history.count
             }
-            history.append(effective(event).map { GossipV1.TrainingCommand($0).encode() } ?? data)
+            history.append((index, effective(event).map { GossipV1.TrainingCommand($0).encode() } ?? data))
         case .ignored(let reason):
             note(index, reason)
         }
@@ -51,9 +54,9 @@ public struct TrainingMachine: StateMachine {
     /// the newest horizon, so a replay must not depend on the ones it dropped.
     private func effective(_ event: TrainingEvent) -> TrainingEvent? {
         switch event {
-        case .admit(let node, let requested, let slot):
+        case .admit(let node, let requested, let slot, let address):
             guard let from = ledger.admission(of: node)?.from, from != requested else { return nil }
-            return .admit(node: node, fromRound: from, slot: slot)
+            return .admit(node: node, fromRound: from, slot: slot, address: address)
         case .retire(let node, let requested, let reason):
             guard let to = ledger.retiredFrom(node), to != requested else { return nil }
             return .retire(node: node, fromRound: to, reason: reason)
@@ -65,6 +68,23 @@ public struct TrainingMachine: StateMachine {
         }
     }
 
+    /// The entries from history position `position` on (what FollowTraining streams), and the
+    /// position after them; positions count within one `generation`.
+    public func entries(from position: Int) -> (entries: [(index: UInt64, data: [UInt8])], next: Int) {
+        guard position < history.count else { return ([], max(position, history.count)) }
+        return (history[max(0, position)...].filter { !$0.data.isEmpty }, history.count)
+    }
+
+    /// `entries(from:)` as FollowTraining sends them, with the generation they count in.
+    public func committedTraining(from position: Int) -> (generation: Int, entries: [GossipV1.CommittedTraining], next: Int) {
+        let (records, next) = entries(from: position)
+        // Each record was a valid command when it was applied.
+        let entries = records.compactMap { record in
+            (try? GossipV1.TrainingCommand(decoding: record.data)).map { GossipV1.CommittedTraining(index: record.index, command: $0) }
+        }
+        return (generation, entries, next)
+    }
+
     private mutating func note(_ index: UInt64, _ reason: String) {
         ignored.append((index, reason))
         if ignored.count > 16 { ignored.removeFirst(ignored.count - 16) }
@@ -73,9 +93,9 @@ public struct TrainingMachine: StateMachine {
     public func snapshot() -> [UInt8] {
         var out: [UInt8] = []
         append(appliedIndex, to: &out)
-        for record in history where !record.isEmpty {
-            append(UInt64(record.count), to: &out)
-            out += record
+        for record in history where !record.data.isEmpty {
+            append(UInt64(record.data.count), to: &out)
+            out += record.data
         }
         return out
     }
@@ -83,6 +103,7 @@ public struct TrainingMachine: StateMachine {
     public mutating func restore(_ data: [UInt8]) throws {
         var fresh = TrainingMachine()
         guard !data.isEmpty else {
+            fresh.generation = generation + 1
             self = fresh
             return
         }
@@ -99,6 +120,7 @@ public struct TrainingMachine: StateMachine {
         }
         fresh.appliedIndex = index
         fresh.ignored = []
+        fresh.generation = generation + 1
         self = fresh
     }
 

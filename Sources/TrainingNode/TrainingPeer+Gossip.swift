@@ -18,6 +18,11 @@ extension TrainingPeer: GossipBackend {
         return (copy.values, UInt64(copy.round), engine.configuration.architecture.rawValue)
     }
 
+    public func committedTraining(from position: Int) async -> (generation: Int, entries: [GossipV1.CommittedTraining], next: Int) {
+        guard let node = boundNode else { return (0, [], position) }
+        return await node.machine.committedTraining(from: position)
+    }
+
     public func exchange(_ values: GossipV1.ModelValues, deadline: ContinuousClock.Instant?) async throws -> GossipV1.ModelValues {
         guard let engine = engine.withLock({ $0 }) else { throw RPCError(.unavailable, "\(id) has not started training yet") }
         let run = engine.configuration.runId

@@ -59,6 +59,7 @@ public final class TrainingPeer: Sendable {
     }
 
     public func bind(node: RaftNode<TrainingMachine>) { nodeSlot.withLock { $0 = node } }
+    var boundNode: RaftNode<TrainingMachine>? { nodeSlot.withLock { $0 } }
 
     /// Ends `run` at the next round boundary (after a last checkpoint).
     public func stop() { stopping.withLock { $0 = true } }

@@ -84,4 +84,6 @@ let allMessageDefaults: [any WireMessage] = [
     GossipV1.BandwidthMatrix(),
     GossipV1.ProgressReport(),
     GossipV1.TrainingCommand(),
+    GossipV1.FollowTrainingRequest(),
+    GossipV1.CommittedTraining(),
 ]

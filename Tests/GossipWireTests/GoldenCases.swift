@@ -368,6 +368,10 @@ private let gossipCases: [GoldenCase] = [
           value: GossipV1.BandwidthMatrix(workers: ["a", "b", "c"], mbps: [0, 1, 2, 1, 0, 0.5, 2, 0.5, 0], fromRound: 0)),
     .init(name: "gossip_progress_report", value: GossipV1.ProgressReport(nodeId: "n1", round: 9, testAccuracy: 1)),
     .init(name: "gossip_status_request", value: GossipV1.StatusRequest()),
+    .init(name: "gossip_admission_external", value: GossipV1.Admission(nodeId: "py1", fromRound: 64, slot: 3, address: "10.0.0.7:7300")),
+    .init(name: "gossip_follow_training_request", value: GossipV1.FollowTrainingRequest(followerId: "py1")),
+    .init(name: "gossip_committed_training",
+          value: GossipV1.CommittedTraining(index: 41, command: GossipV1.TrainingCommand(horizon: GossipV1.RoundHorizon(untilRound: 96)))),
     .init(
         name: "gossip_training_status",
         value: GossipV1.TrainingStatus(

@@ -1,14 +1,24 @@
 import GossipRPC
 import GossipWire
 import Testing
+import Training
 @testable import TrainingNode
 
 /// A backend with a fixed model that answers exchanges with its own values.
 actor FixedBackend: GossipBackend {
     let model: [Float]
     private(set) var exchanges: [GossipV1.ModelValues] = []
+    /// The training entries FollowTraining streams.
+    var machine = TrainingMachine()
 
     init(model: [Float]) { self.model = model }
+
+    func apply(_ event: TrainingEvent, index: UInt64) { machine.apply(GossipV1.TrainingCommand(event).encode(), index: index) }
+    func restore(_ snapshot: [UInt8]) throws { try machine.restore(snapshot) }
+
+    func committedTraining(from position: Int) async -> (generation: Int, entries: [GossipV1.CommittedTraining], next: Int) {
+        machine.committedTraining(from: position)
+    }
 
     func trainingStatus() async -> GossipV1.TrainingStatus {
         GossipV1.TrainingStatus(nodeId: "n1", runId: "run-1", round: 41, epoch: 0.27, training: true, partnerId: "n2")
@@ -62,6 +72,50 @@ actor FixedBackend: GossipBackend {
                 for try await _ in try await channel.serverStreaming(
                     GossipMethods.fetchModel, GossipV1.FetchModelRequest(runId: "run-1", chunkValues: 1 << 20)).responses {}
             } == .invalidArgument)
+        }
+    }
+
+    /// A follower gets every committed entry, then new ones as they are applied; a snapshot
+    /// restore ends the stream with UNAVAILABLE (follow again).
+    @Test func followTrainingStreamsTheLedgerThenLiveEntries() async throws {
+        let backend = FixedBackend(model: [0])
+        let run = RunConfiguration(runId: "run-1", architecture: .mlp, partition: .iid, slots: 4, seed: 3, roundsPerEpoch: 10, rounds: 100)
+        await backend.apply(.configure(run), index: 3)
+        await backend.apply(.admit(node: "n1", fromRound: 0, slot: 0), index: 4)
+        await backend.apply(.horizon(untilRound: 16), index: 6)
+        await backend.apply(.horizon(untilRound: 32), index: 9)
+        try await Self.withGossip(backend) { channel in
+            let call = try await channel.serverStreaming(GossipMethods.followTraining, GossipV1.FollowTrainingRequest(followerId: "py1"))
+            var received: [GossipV1.CommittedTraining] = []
+            var ledger = TrainingLedger()
+            var ending: RPCError?
+            do {
+                for try await entry in call.responses {
+                    received.append(entry)
+                    ledger.apply(try TrainingEvent(command: entry.command!))
+                    if received.count == 3 {
+                        // Applied while the stream is open: it arrives after the history.
+                        await backend.apply(.admit(node: "py1", fromRound: 2, slot: 1, address: "127.0.0.1:7300"), index: 12)
+                    } else if received.count == 4 {
+                        try await backend.restore(await backend.machine.snapshot())
+                    }
+                }
+            } catch let error as RPCError {
+                ending = error
+            }
+            #expect(ending?.code == .unavailable, "\(String(describing: ending))")
+            // The superseded horizon is not sent; the newcomer's admission took effect at the horizon.
+            #expect(received.map(\.index) == [3, 4, 9, 12])
+            #expect(ledger.horizon == 32 && ledger.admission(of: "py1")! == (slot: 1, from: 32))
+            #expect(ledger.externalAddresses == ["py1": "127.0.0.1:7300"])
+            // A new stream starts from the restored history (every entry at the snapshot's index).
+            let again = try await channel.serverStreaming(GossipMethods.followTraining, GossipV1.FollowTrainingRequest(followerId: "py1"))
+            var fresh: [UInt64] = []
+            for try await entry in again.responses {
+                fresh.append(entry.index)
+                if fresh.count == 4 { break }
+            }
+            #expect(fresh == [12, 12, 12, 12])
         }
     }
 

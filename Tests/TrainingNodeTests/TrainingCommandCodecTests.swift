@@ -14,6 +14,7 @@ import Training
         let events: [TrainingEvent] = [
             .configure(Self.run),
             .admit(node: "n1", fromRound: 0, slot: 5),
+            .admit(node: "py1", fromRound: 64, slot: 2, address: "10.0.0.7:7300"),
             .retire(node: "nœud-2", fromRound: 1 << 40, reason: "missed 5 rounds"),
             .bandwidth(workers: ["a", "b"], matrix: try BandwidthMatrix(rows: [[0, 12.5], [12.5, 0]]), fromRound: 30),
             .progress(node: "n3", round: 150, accuracy: 0.8125),
@@ -38,6 +39,7 @@ import Training
             (GossipV1.TrainingCommand(bandwidth: GossipV1.BandwidthMatrix(workers: ["a", "b"], mbps: [0, 1, 1])), "3 values for 2"),
             (GossipV1.TrainingCommand(bandwidth: GossipV1.BandwidthMatrix(workers: ["a", "b"], mbps: [0, 1, 2, 0])), "bandwidth:"),
             (GossipV1.TrainingCommand(admit: GossipV1.Admission(nodeId: "n", fromRound: .max)), "out of range"),
+            (GossipV1.TrainingCommand(admit: GossipV1.Admission(nodeId: "py1", address: "no port")), "is not HOST:PORT"),
         ]
         for (command, message) in cases {
             #expect { _ = try TrainingEvent(command: command) } throws: { "\($0)".contains(message) }

@@ -293,6 +293,10 @@ def samples() -> dict[str, bytes]:
             workers=["a", "b", "c"], mbps=[0, 1, 2, 1, 0, 0.5, 2, 0.5, 0], from_round=0),
         "gossip_progress_report": gossip.ProgressReport(node_id="n1", round=9, test_accuracy=1),
         "gossip_status_request": gossip.StatusRequest(),
+        "gossip_admission_external": gossip.Admission(node_id="py1", from_round=64, slot=3, address="10.0.0.7:7300"),
+        "gossip_follow_training_request": gossip.FollowTrainingRequest(follower_id="py1"),
+        "gossip_committed_training": gossip.CommittedTraining(
+            index=41, command=gossip.TrainingCommand(horizon=gossip.RoundHorizon(until_round=96))),
         "gossip_training_status": gossip.TrainingStatus(
             node_id="n1", run_id="run-7", round=1234, epoch=8.25, training=True, partner_id="n4", test_accuracy=0.8613,
             evaluated_round=1200, megabytes_sent=9.57),

@@ -29,6 +29,8 @@ typedef struct Gossip__V1__BandwidthMatrix Gossip__V1__BandwidthMatrix;
 typedef struct Gossip__V1__ProgressReport Gossip__V1__ProgressReport;
 typedef struct Gossip__V1__RoundHorizon Gossip__V1__RoundHorizon;
 typedef struct Gossip__V1__TrainingCommand Gossip__V1__TrainingCommand;
+typedef struct Gossip__V1__FollowTrainingRequest Gossip__V1__FollowTrainingRequest;
+typedef struct Gossip__V1__CommittedTraining Gossip__V1__CommittedTraining;
 typedef struct Gossip__V1__StatusRequest Gossip__V1__StatusRequest;
 typedef struct Gossip__V1__TrainingStatus Gossip__V1__TrainingStatus;
 
@@ -251,10 +253,16 @@ struct  Gossip__V1__Admission
   char *node_id;
   uint64_t from_round;
   uint32_t slot;
+  /*
+   * Where a participant outside the Raft cluster (a node that follows the log through
+   * FollowTraining, e.g. a Python node) serves gossip.v1, HOST:PORT; empty for Raft members,
+   * whose address is in the cluster configuration.
+   */
+  char *address;
 };
 #define GOSSIP__V1__ADMISSION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__admission__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -336,6 +344,40 @@ struct  Gossip__V1__TrainingCommand
 #define GOSSIP__V1__TRAINING_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__training_command__descriptor) \
     , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * Follow the committed training entries from a Raft member, without running Raft.
+ */
+struct  Gossip__V1__FollowTrainingRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The follower, as its certificate names it.
+   */
+  char *follower_id;
+};
+#define GOSSIP__V1__FOLLOW_TRAINING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__follow_training_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One committed training entry, as it took effect (rounds already moved up to the horizon).
+ */
+struct  Gossip__V1__CommittedTraining
+{
+  ProtobufCMessage base;
+  /*
+   * The Raft log index it was committed at, or the index of the snapshot the member restored
+   * it from; never decreasing along a stream.
+   */
+  uint64_t index;
+  Gossip__V1__TrainingCommand *command;
+};
+#define GOSSIP__V1__COMMITTED_TRAINING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&gossip__v1__committed_training__descriptor) \
+    , 0, NULL }
 
 
 struct  Gossip__V1__StatusRequest
@@ -645,6 +687,44 @@ Gossip__V1__TrainingCommand *
 void   gossip__v1__training_command__free_unpacked
                      (Gossip__V1__TrainingCommand *message,
                       ProtobufCAllocator *allocator);
+/* Gossip__V1__FollowTrainingRequest methods */
+void   gossip__v1__follow_training_request__init
+                     (Gossip__V1__FollowTrainingRequest         *message);
+size_t gossip__v1__follow_training_request__get_packed_size
+                     (const Gossip__V1__FollowTrainingRequest   *message);
+size_t gossip__v1__follow_training_request__pack
+                     (const Gossip__V1__FollowTrainingRequest   *message,
+                      uint8_t             *out);
+size_t gossip__v1__follow_training_request__pack_to_buffer
+                     (const Gossip__V1__FollowTrainingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__FollowTrainingRequest *
+       gossip__v1__follow_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__follow_training_request__free_unpacked
+                     (Gossip__V1__FollowTrainingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Gossip__V1__CommittedTraining methods */
+void   gossip__v1__committed_training__init
+                     (Gossip__V1__CommittedTraining         *message);
+size_t gossip__v1__committed_training__get_packed_size
+                     (const Gossip__V1__CommittedTraining   *message);
+size_t gossip__v1__committed_training__pack
+                     (const Gossip__V1__CommittedTraining   *message,
+                      uint8_t             *out);
+size_t gossip__v1__committed_training__pack_to_buffer
+                     (const Gossip__V1__CommittedTraining   *message,
+                      ProtobufCBuffer     *buffer);
+Gossip__V1__CommittedTraining *
+       gossip__v1__committed_training__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   gossip__v1__committed_training__free_unpacked
+                     (Gossip__V1__CommittedTraining *message,
+                      ProtobufCAllocator *allocator);
 /* Gossip__V1__StatusRequest methods */
 void   gossip__v1__status_request__init
                      (Gossip__V1__StatusRequest         *message);
@@ -727,6 +807,12 @@ typedef void (*Gossip__V1__RoundHorizon_Closure)
 typedef void (*Gossip__V1__TrainingCommand_Closure)
                  (const Gossip__V1__TrainingCommand *message,
                   void *closure_data);
+typedef void (*Gossip__V1__FollowTrainingRequest_Closure)
+                 (const Gossip__V1__FollowTrainingRequest *message,
+                  void *closure_data);
+typedef void (*Gossip__V1__CommittedTraining_Closure)
+                 (const Gossip__V1__CommittedTraining *message,
+                  void *closure_data);
 typedef void (*Gossip__V1__StatusRequest_Closure)
                  (const Gossip__V1__StatusRequest *message,
                   void *closure_data);
@@ -756,6 +842,10 @@ struct Gossip__V1__Gossip_Service
                  const Gossip__V1__StatusRequest *input,
                  Gossip__V1__TrainingStatus_Closure closure,
                  void *closure_data);
+  void (*follow_training)(Gossip__V1__Gossip_Service *service,
+                          const Gossip__V1__FollowTrainingRequest *input,
+                          Gossip__V1__CommittedTraining_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Gossip__V1__Gossip_ServiceDestroy)(Gossip__V1__Gossip_Service *);
 void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
@@ -767,7 +857,8 @@ void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
       function_prefix__ ## exchange,\
       function_prefix__ ## fetch_model,\
       function_prefix__ ## probe,\
-      function_prefix__ ## status  }
+      function_prefix__ ## status,\
+      function_prefix__ ## follow_training  }
 void gossip__v1__gossip__exchange(ProtobufCService *service,
                                   const Gossip__V1__ModelValues *input,
                                   Gossip__V1__ModelValues_Closure closure,
@@ -784,6 +875,10 @@ void gossip__v1__gossip__status(ProtobufCService *service,
                                 const Gossip__V1__StatusRequest *input,
                                 Gossip__V1__TrainingStatus_Closure closure,
                                 void *closure_data);
+void gossip__v1__gossip__follow_training(ProtobufCService *service,
+                                         const Gossip__V1__FollowTrainingRequest *input,
+                                         Gossip__V1__CommittedTraining_Closure closure,
+                                         void *closure_data);
 
 /* --- descriptors --- */
 
@@ -802,6 +897,8 @@ extern const ProtobufCMessageDescriptor gossip__v1__bandwidth_matrix__descriptor
 extern const ProtobufCMessageDescriptor gossip__v1__progress_report__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__round_horizon__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__follow_training_request__descriptor;
+extern const ProtobufCMessageDescriptor gossip__v1__committed_training__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__status_request__descriptor;
 extern const ProtobufCMessageDescriptor gossip__v1__training_status__descriptor;
 extern const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor;

@@ -598,6 +598,96 @@ void   gossip__v1__training_command__free_unpacked
   assert(message->base.descriptor == &gossip__v1__training_command__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   gossip__v1__follow_training_request__init
+                     (Gossip__V1__FollowTrainingRequest         *message)
+{
+  static const Gossip__V1__FollowTrainingRequest init_value = GOSSIP__V1__FOLLOW_TRAINING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__follow_training_request__get_packed_size
+                     (const Gossip__V1__FollowTrainingRequest *message)
+{
+  assert(message->base.descriptor == &gossip__v1__follow_training_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__follow_training_request__pack
+                     (const Gossip__V1__FollowTrainingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__follow_training_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__follow_training_request__pack_to_buffer
+                     (const Gossip__V1__FollowTrainingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__follow_training_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__FollowTrainingRequest *
+       gossip__v1__follow_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__FollowTrainingRequest *)
+     protobuf_c_message_unpack (&gossip__v1__follow_training_request__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__follow_training_request__free_unpacked
+                     (Gossip__V1__FollowTrainingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__follow_training_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   gossip__v1__committed_training__init
+                     (Gossip__V1__CommittedTraining         *message)
+{
+  static const Gossip__V1__CommittedTraining init_value = GOSSIP__V1__COMMITTED_TRAINING__INIT;
+  *message = init_value;
+}
+size_t gossip__v1__committed_training__get_packed_size
+                     (const Gossip__V1__CommittedTraining *message)
+{
+  assert(message->base.descriptor == &gossip__v1__committed_training__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t gossip__v1__committed_training__pack
+                     (const Gossip__V1__CommittedTraining *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &gossip__v1__committed_training__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t gossip__v1__committed_training__pack_to_buffer
+                     (const Gossip__V1__CommittedTraining *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &gossip__v1__committed_training__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Gossip__V1__CommittedTraining *
+       gossip__v1__committed_training__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Gossip__V1__CommittedTraining *)
+     protobuf_c_message_unpack (&gossip__v1__committed_training__descriptor,
+                                allocator, len, data);
+}
+void   gossip__v1__committed_training__free_unpacked
+                     (Gossip__V1__CommittedTraining *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &gossip__v1__committed_training__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   gossip__v1__status_request__init
                      (Gossip__V1__StatusRequest         *message)
 {
@@ -1460,7 +1550,7 @@ const ProtobufCMessageDescriptor gossip__v1__training_config__descriptor =
   (ProtobufCMessageInit) gossip__v1__training_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor gossip__v1__admission__field_descriptors[3] =
+static const ProtobufCFieldDescriptor gossip__v1__admission__field_descriptors[4] =
 {
   {
     "node_id",
@@ -1498,8 +1588,21 @@ static const ProtobufCFieldDescriptor gossip__v1__admission__field_descriptors[3
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "address",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__Admission, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned gossip__v1__admission__field_indices_by_name[] = {
+  3,   /* field[3] = address */
   1,   /* field[1] = from_round */
   0,   /* field[0] = node_id */
   2,   /* field[2] = slot */
@@ -1507,7 +1610,7 @@ static const unsigned gossip__v1__admission__field_indices_by_name[] = {
 static const ProtobufCIntRange gossip__v1__admission__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor gossip__v1__admission__descriptor =
 {
@@ -1517,7 +1620,7 @@ const ProtobufCMessageDescriptor gossip__v1__admission__descriptor =
   "Gossip__V1__Admission",
   "gossip.v1",
   sizeof(Gossip__V1__Admission),
-  3,
+  4,
   gossip__v1__admission__field_descriptors,
   gossip__v1__admission__field_indices_by_name,
   1,  gossip__v1__admission__number_ranges,
@@ -1870,6 +1973,95 @@ const ProtobufCMessageDescriptor gossip__v1__training_command__descriptor =
   (ProtobufCMessageInit) gossip__v1__training_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor gossip__v1__follow_training_request__field_descriptors[1] =
+{
+  {
+    "follower_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__FollowTrainingRequest, follower_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__follow_training_request__field_indices_by_name[] = {
+  0,   /* field[0] = follower_id */
+};
+static const ProtobufCIntRange gossip__v1__follow_training_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor gossip__v1__follow_training_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.FollowTrainingRequest",
+  "FollowTrainingRequest",
+  "Gossip__V1__FollowTrainingRequest",
+  "gossip.v1",
+  sizeof(Gossip__V1__FollowTrainingRequest),
+  1,
+  gossip__v1__follow_training_request__field_descriptors,
+  gossip__v1__follow_training_request__field_indices_by_name,
+  1,  gossip__v1__follow_training_request__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__follow_training_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor gossip__v1__committed_training__field_descriptors[2] =
+{
+  {
+    "index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__CommittedTraining, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "command",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Gossip__V1__CommittedTraining, command),
+    &gossip__v1__training_command__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned gossip__v1__committed_training__field_indices_by_name[] = {
+  1,   /* field[1] = command */
+  0,   /* field[0] = index */
+};
+static const ProtobufCIntRange gossip__v1__committed_training__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor gossip__v1__committed_training__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "gossip.v1.CommittedTraining",
+  "CommittedTraining",
+  "Gossip__V1__CommittedTraining",
+  "gossip.v1",
+  sizeof(Gossip__V1__CommittedTraining),
+  2,
+  gossip__v1__committed_training__field_descriptors,
+  gossip__v1__committed_training__field_indices_by_name,
+  1,  gossip__v1__committed_training__number_ranges,
+  (ProtobufCMessageInit) gossip__v1__committed_training__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 #define gossip__v1__status_request__field_descriptors NULL
 #define gossip__v1__status_request__field_indices_by_name NULL
 #define gossip__v1__status_request__number_ranges NULL
@@ -2112,16 +2304,18 @@ const ProtobufCEnumDescriptor gossip__v1__value_encoding__descriptor =
   gossip__v1__value_encoding__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor gossip__v1__gossip__method_descriptors[4] =
+static const ProtobufCMethodDescriptor gossip__v1__gossip__method_descriptors[5] =
 {
   { "Exchange", &gossip__v1__model_values__descriptor, &gossip__v1__model_values__descriptor },
   { "FetchModel", &gossip__v1__fetch_model_request__descriptor, &gossip__v1__model_chunk__descriptor },
   { "Probe", &gossip__v1__probe_request__descriptor, &gossip__v1__probe_response__descriptor },
   { "Status", &gossip__v1__status_request__descriptor, &gossip__v1__training_status__descriptor },
+  { "FollowTraining", &gossip__v1__follow_training_request__descriptor, &gossip__v1__committed_training__descriptor },
 };
 const unsigned gossip__v1__gossip__method_indices_by_name[] = {
   0,        /* Exchange */
   1,        /* FetchModel */
+  4,        /* FollowTraining */
   2,        /* Probe */
   3         /* Status */
 };
@@ -2132,7 +2326,7 @@ const ProtobufCServiceDescriptor gossip__v1__gossip__descriptor =
   "Gossip",
   "Gossip__V1__Gossip",
   "gossip.v1",
-  4,
+  5,
   gossip__v1__gossip__method_descriptors,
   gossip__v1__gossip__method_indices_by_name
 };
@@ -2167,6 +2361,14 @@ void gossip__v1__gossip__status(ProtobufCService *service,
 {
   assert(service->descriptor == &gossip__v1__gossip__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void gossip__v1__gossip__follow_training(ProtobufCService *service,
+                                         const Gossip__V1__FollowTrainingRequest *input,
+                                         Gossip__V1__CommittedTraining_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &gossip__v1__gossip__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void gossip__v1__gossip__init (Gossip__V1__Gossip_Service *service,
                                Gossip__V1__Gossip_ServiceDestroy destroy)
