@@ -7,10 +7,10 @@ import TrainingNode
 struct TestVectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test-vectors",
-        abstract: "Write the shared test vectors (seeds, masks, matchings, merges, round plans) as JSON.",
+        abstract: "Write the shared test vectors (seeds, masks, matchings, merges, round plans, data splits and batches) as JSON.",
         discussion: "The Swift tests check that the committed files are what this build computes; the Python node's tests check its port against them.")
 
-    @Option(help: "Directory to write seeds.json, masks.json, matchings.json, merges.json, plans.json into.") var out = "Tests/vectors"
+    @Option(help: "Directory to write seeds.json, masks.json, matchings.json, merges.json, plans.json, data.json into.") var out = "Tests/vectors"
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -19,6 +19,7 @@ struct TestVectorsCommand: ParsableCommand {
         try write(ReferenceVectors.standardMatchings(), "matchings.json")
         try write(ReferenceVectors.standardMerges(), "merges.json")
         try write(PlanVectors.standard(), "plans.json")
+        try write(DataVectors.standard(), "data.json")
     }
 
     private func write(_ value: some Encodable, _ name: String) throws {

@@ -32,3 +32,18 @@ import Training
         }
     }
 }
+
+/// Tests/vectors/data.json: data slots and batch order, as a training node must compute them.
+@Suite struct DataVectorsTests {
+    @Test func splitsAndBatchesAreCurrent() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../vectors/data.json").standardized
+        let committed = try JSONDecoder().decode(DataVectors.File.self, from: Data(contentsOf: url))
+        #expect(committed == (try DataVectors.standard()))
+        for split in committed.splits where !split.scheme.hasPrefix("shards") {
+            #expect(split.parts.flatMap { $0 }.sorted() == Array(0..<DataVectors.sampleCount), "\(split.scheme) covers every sample once")
+        }
+        // One pass covers the slot once.
+        let b = committed.batches[0]
+        #expect(b.batches.prefix((b.samples.count + b.batch_size - 1) / b.batch_size).flatMap { $0 }.sorted() == b.samples.sorted())
+    }
+}
