@@ -1,6 +1,7 @@
 """PyTorch reference models and Fashion-MNIST loading for the Swift learning engine (Sources/Learning).
 
-The Swift engine mirrors these state_dict layouts exactly (names, shapes, float32), so a
+The models are defined once, in python/gossipfl_py/models.py, and re-exported here. The Swift
+engine mirrors these state_dict layouts exactly (names, shapes, float32), so a
 `.safetensors` file written by one side loads strictly on the other:
 
   logreg  fc.weight [10,784], fc.bias [10]                                        7,850 params
@@ -23,91 +24,20 @@ All return logits; the loss is nn.CrossEntropyLoss() (mean over the batch). Inpu
 import gzip
 import os
 import struct
+import sys
 from collections import namedtuple
 
 import numpy as np
 import torch
-from torch import nn
+
+# The models are python/gossipfl_py/models.py's, the one definition the Python training node uses too.
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python")))
+
+from gossipfl_py.models import (  # noqa: E402,F401  (re-exported: this module's users import them from here)
+    CNN, MLP, MODELS, PARAM_COUNTS, LogReg, default_init_bounds, make_model, param_count,
+)
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
-MODELS = ("logreg", "mlp", "cnn")
-PARAM_COUNTS = {"logreg": 7850, "mlp": 199210, "cnn": 1663370}
-
-
-# --------------------------------------------------------------------------
-# models
-
-
-def _flat(x):
-    return x.reshape(x.shape[0], -1)
-
-
-class LogReg(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(784, 10)
-
-    def forward(self, x):
-        return self.fc(_flat(x))
-
-
-class MLP(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 200)
-        self.fc2 = nn.Linear(200, 200)
-        self.fc3 = nn.Linear(200, 10)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        x = self.relu(self.fc1(_flat(x)))
-        x = self.relu(self.fc2(x))
-        return self.fc3(x)
-
-
-class CNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 5, padding=2)
-        self.conv2 = nn.Conv2d(32, 64, 5, padding=2)
-        self.pool = nn.MaxPool2d(2)
-        self.relu = nn.ReLU()
-        self.fc1 = nn.Linear(3136, 512)
-        self.fc2 = nn.Linear(512, 10)
-
-    def forward(self, x):
-        x = x.reshape(x.shape[0], 1, 28, 28)
-        x = self.pool(self.relu(self.conv1(x)))
-        x = self.pool(self.relu(self.conv2(x)))
-        x = self.relu(self.fc1(torch.flatten(x, 1)))
-        return self.fc2(x)
-
-
-_CLASSES = {"logreg": LogReg, "mlp": MLP, "cnn": CNN}
-
-
-def make_model(name, seed=None):
-    """A fresh model with PyTorch's default init (seeded with torch.manual_seed(seed) if given)."""
-    if name not in _CLASSES:
-        raise ValueError("unknown model %r (one of %s)" % (name, ", ".join(MODELS)))
-    if seed is not None:
-        torch.manual_seed(seed)
-    return _CLASSES[name]()
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def default_init_bounds(state_dict):
-    """{tensor name: bound} of PyTorch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
-    (kaiming_uniform with a=sqrt(5)) and biases alike, fan_in = the layer weight's numel / out_features."""
-    bounds = {}
-    for key in state_dict:
-        weight = state_dict[key.rsplit(".", 1)[0] + ".weight"]
-        fan_in = int(np.prod(tuple(weight.shape)[1:]))
-        bounds[key] = 1.0 / float(np.sqrt(fan_in))
-    return bounds
 
 
 # --------------------------------------------------------------------------
