@@ -9,13 +9,13 @@ module calls too) and Batch.swift (`BatchSampler`). numpy only, no torchvision.
 
 import math
 import os
-import re
 import zlib
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .codec import PartitionError, PartitionScheme
 from .seeded import SplitMix64, as_u64
 
 # Debian's dataset-fashion-mnist package (`DatasetDirectory.fashionMNIST`).
@@ -202,91 +202,12 @@ def _find(directory: str, name: str) -> str:
 # Partition.swift
 
 
-class PartitionError(ValueError):
-    """`PartitionError`, with the Swift messages."""
+def _scheme(scheme) -> PartitionScheme:
+    """A scheme from its text or any object with `kind` and `parameter`."""
+    return PartitionScheme.parse(scheme) if isinstance(scheme, str) else PartitionScheme(str(scheme.kind), scheme.parameter)
 
 
-@dataclass(frozen=True)
-class PartitionScheme:
-    """`PartitionScheme`: kind "iid", "dirichlet" (parameter alpha, a float) or "shards"
-    (parameter K, the labels per worker). The same fields as ledger.PartitionScheme, so
-    `Partitioner.split` takes either (or the text of one)."""
-
-    kind: str
-    parameter: Union[None, float, int] = None
-
-    @classmethod
-    def parse(cls, text: str) -> "PartitionScheme":
-        """`init(parsing:)`: `iid`, `dirichlet:ALPHA` or `shards:K`."""
-        parts = _split_once(text, ":")
-        head = parts[0] if parts else None
-        if head == "iid" and len(parts) == 1:
-            return cls("iid")
-        if head == "dirichlet" and len(parts) == 2:
-            alpha = _swift_double(parts[1])
-            if alpha is None or not (alpha > 0 and math.isfinite(alpha)):
-                raise PartitionError(f"dirichlet:ALPHA needs a positive number, got {_quoted(parts[1])}")
-            return cls("dirichlet", alpha)
-        if head == "shards" and len(parts) == 2:
-            k = int(parts[1]) if re.fullmatch(r"[+-]?[0-9]+", parts[1]) else None
-            if k is None or not 0 < k < 2**63:
-                raise PartitionError(f"shards:K needs a positive integer, got {_quoted(parts[1])}")
-            return cls("shards", k)
-        raise PartitionError(f"unknown partition {_quoted(text)}: use iid, dirichlet:ALPHA or shards:K")
-
-    @classmethod
-    def of(cls, scheme) -> "PartitionScheme":
-        """This module's scheme from its text or any object with `kind` and `parameter`."""
-        if isinstance(scheme, str):
-            return cls.parse(scheme)
-        return cls(str(scheme.kind), scheme.parameter)
-
-    def __str__(self) -> str:
-        """`description` (a Double's shortest digits, as Swift prints them up to 2^53)."""
-        if self.kind == "dirichlet":
-            return f"dirichlet:{float(self.parameter)!r}"
-        if self.kind == "shards":
-            return f"shards:{int(self.parameter)}"
-        return "iid"
-
-
-def _split_once(text: str, separator: str) -> List[str]:
-    """`text.split(separator:maxSplits: 1)`: empty pieces are omitted and do not count."""
-    parts: List[str] = []
-    start = 0
-    for i, character in enumerate(text):
-        if character != separator:
-            continue
-        if i > start:
-            parts.append(text[start:i])
-        start = i + 1
-        if len(parts) == 1:
-            break
-    if start < len(text):
-        parts.append(text[start:])
-    return parts
-
-
-_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_HEXADECIMAL = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?[0-9]+)?")
-
-
-def _swift_double(text: str) -> Optional[float]:
-    """`Double(text)` for finite values: decimal or hexadecimal, the whole string, no spaces or
-    underscores (which Python's float() would take). Infinity and NaN are refused by the caller."""
-    if _DECIMAL.fullmatch(text):
-        return float(text)
-    if _HEXADECIMAL.fullmatch(text):
-        return float.fromhex(text)
-    return None
-
-
-def _quoted(text: str) -> str:
-    """Roughly Swift's `debugDescription` of a String, for the messages."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# Swift's `.leastNonzeroMagnitude`: the smallest subnormal, so log() of a draw is finite.
+# Double.leastNonzeroMagnitude: the smallest u Swift's draws clamp to (log(0) is avoided).
 _LEAST_NONZERO = 5e-324
 
 
@@ -349,7 +270,7 @@ class Partitioner:
     def split(labels: Sequence[int], classes: int, workers: int, scheme, seed: int) -> List[List[int]]:
         """`split(labels:classes:workers:scheme:seed:)`; `scheme` is a PartitionScheme, a
         ledger.PartitionScheme or its text. Raises PartitionError with the Swift messages."""
-        scheme = PartitionScheme.of(scheme)
+        scheme = _scheme(scheme)
         labels = [int(label) for label in labels]
         minimum = Partitioner.MINIMUM_PER_WORKER
         if workers <= 0:

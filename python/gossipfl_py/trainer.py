@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import FASHION_MNIST, BatchSampler, DatasetDirectory, Partitioner, PartitionScheme
+from .data import FASHION_MNIST, BatchSampler, DatasetDirectory, Partitioner
 from .models import MODELS, flatten, initial_parameters, layout, load_flat, make_model
 from .seeded import SeedDerivation
 
@@ -112,7 +112,7 @@ class LocalTrainer:
         self.evaluation_samples = evaluation_samples
         seed = int(configuration.seed)
         self._parts = Partitioner.split(train.labels, train.classes, int(configuration.slots),
-                                        PartitionScheme.of(_scheme_text_or_object(configuration.partition)),
+                                        configuration.partition,
                                         SeedDerivation.derive(seed, SPLIT_SEED))
         # Every peer starts from the same model (one seed), the Swift peers' own draw.
         self.model = make_model(self.architecture)
@@ -234,14 +234,6 @@ class LocalTrainer:
         """`state(round:)`: what a checkpoint of this round holds."""
         return TrainerState(round, self.parameters(), self.velocity(), self.learning_rate(round),
                             getattr(self.configuration, "run_id", None))
-
-
-def _scheme_text_or_object(scheme):
-    """A scheme as PartitionScheme.of takes it: text, or an object with kind and parameter
-    (ledger.PartitionScheme); anything else by its description."""
-    if isinstance(scheme, str) or (hasattr(scheme, "kind") and hasattr(scheme, "parameter")):
-        return scheme
-    return str(scheme)
 
 
 def _truncating_division(a: int, b: int) -> int:
