@@ -21,7 +21,7 @@ INTEROP_DIR = os.path.dirname(os.path.abspath(__file__))
 if INTEROP_DIR not in sys.path:
     sys.path.insert(0, INTEROP_DIR)
 
-from interop_harness import pick_free_port  # noqa: E402
+from interop_harness import REPO_ROOT, ServerProcess, pick_free_port  # noqa: E402
 from raft_fixtures import Peer, PeerCluster, compile_protos  # noqa: E402
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
@@ -73,6 +73,22 @@ class TrainingPeer(Peer):
         return self.proc.stderr_text(limit)
 
 
+class PythonTrainingPeer(TrainingPeer):
+    """A `python -m gossipfl_py peer` process: a Python node that follows the log from a Raft
+    member and trains with PyTorch. The same stubs and helpers as a Swift training peer."""
+
+    def command(self, mode_args=None):
+        security = self.certs.args("node", self.node_id) if self.certs else ["--insecure"]
+        return ([sys.executable, "-m", "gossipfl_py", "peer", "--id", self.node_id, "--listen", self.address, "--data-dir", self.data_dir]
+                + security + list(self.mode_args if mode_args is None else mode_args) + self.train_args)
+
+    def start(self, start_timeout=60.0, mode_args=None):
+        env = dict(os.environ, PYTHONPATH=os.path.join(REPO_ROOT, "python"))
+        self.proc = ServerProcess(self.command(mode_args), name="python peer " + self.node_id, start_timeout=start_timeout, env=env)
+        self.channel = self.open_channel(self.client)
+        self.gossip = load_gossip_protos().grpc.GossipStub(self.channel)
+
+
 class TrainingCluster(PeerCluster):
     """Training peers on loopback, each on a fixed port (a restart keeps its Raft address)."""
 
@@ -83,6 +99,12 @@ class TrainingCluster(PeerCluster):
     def add(self, node_id, mode_args, extra_train_args=()):
         peer = TrainingPeer(self.binary, node_id, pick_free_port(), os.path.join(self.root, node_id), mode_args,
                             self.train_args + list(extra_train_args), certs=self.certs, tick_ms=self.tick_ms)
+        self.peers[node_id] = peer
+        return peer
+
+    def add_python(self, node_id, mode_args, extra_train_args=()):
+        peer = PythonTrainingPeer(self.binary, node_id, pick_free_port(), os.path.join(self.root, node_id), mode_args,
+                                  self.train_args + list(extra_train_args), certs=self.certs, tick_ms=self.tick_ms)
         self.peers[node_id] = peer
         return peer
 
