@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 INTEROP_DEBUG := .build/debug/gossipfl-interop
 INTEROP_RELEASE := .build/release/gossipfl-interop
 
-.PHONY: all deps build demo test test-swift test-interop protos check-protos bench clean
+.PHONY: all deps build demo demo-mixed test test-swift test-interop protos check-protos bench clean
 
 all: build
 
@@ -22,6 +22,10 @@ build: deps
 ## peer and out/demo-accuracy.png.
 demo: build
 	$(PYTHON) scripts/train_demo.py --gossipfl-bin $(CURDIR)/.build/debug/gossipfl
+
+## demo-mixed: the main demo with one Python peer (python/gossipfl_py) among the Swift ones.
+demo-mixed: build
+	$(PYTHON) scripts/train_demo.py --gossipfl-bin $(CURDIR)/.build/debug/gossipfl --mixed
 
 ## demo-checks: every interop case over h2c and TLS, gateway discovery, then a Raft cluster with
 ## mutual TLS (certificates from `gossipfl certs`).
@@ -54,7 +58,7 @@ check-protos: deps
 ## bench: our gRPC server vs C++ gRPC (bench/cpp, built here) vs grpcio vs nghttpd under h2load, plain and TLS; gateway throughput and RSS;
 ## Raft vs etcd, plain and with mutual TLS; training throughput vs PyTorch; time to accuracy of SAPS,
 ## the baselines and ours on Fashion-MNIST; training peers on the network vs the simulation, bytes on
-## the wire, SAPS on shaped links (not tests).
+## the wire, SAPS on shaped links; Swift, mixed and Python clusters (not tests).
 bench:
 	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product gossipfl-interop
@@ -67,6 +71,7 @@ bench:
 	$(PYTHON) bench/train_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/gossip_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 	$(PYTHON) bench/network_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
+	$(PYTHON) bench/mixed_bench.py --gossipfl-bin $(CURDIR)/.build/release/gossipfl
 
 ## bench-training: only the training benches.
 .PHONY: bench-training

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """`make demo`: a gateway and peer processes train Fashion-MNIST with SAPS on this machine.
 
-    python scripts/train_demo.py --gossipfl-bin .build/debug/gossipfl [--model mlp] [--epochs 6]
+    python scripts/train_demo.py --gossipfl-bin .build/debug/gossipfl [--model mlp] [--epochs 6] [--mixed]
 
 Everything runs with mutual TLS (certificates from `gossipfl certs`) on loopback. Four peers find
 each other through the gateway and train; mid-training a fifth peer joins through the gateway, the
 gateway is stopped, and a peer is kill -9ed and restarted. The screen shows each peer's round,
 epoch, test accuracy, MB sent and partner (the current matching). At the end: a table of accuracy
 per peer and a PNG of accuracy over time per peer. Exits non-zero if a peer ends below --target.
+With --mixed (`make demo-mixed`), p4 is a Python node (`python -m gossipfl_py peer`: grpcio and
+PyTorch) training in the same run; the plot draws Python peers dashed.
 """
 
 import argparse
@@ -99,7 +101,9 @@ def plot(history, events, path, target):
     for name in sorted(history):
         points = history[name]
         if points:
-            ax.plot([t for t, _ in points], [a * 100 for _, a in points], marker="o", markersize=3, label=name)
+            python = name.startswith("py")
+            ax.plot([t for t, _ in points], [a * 100 for _, a in points], marker="o", markersize=3,
+                    linestyle="--" if python else "-", label=name + (" (Python)" if python else " (Swift)"))
     for t, text in events:
         ax.axvline(t, color="grey", linestyle=":", linewidth=1)
         ax.text(t, bottom + 1, " " + text, rotation=90, fontsize=7, color="grey", va="bottom")
@@ -124,6 +128,7 @@ def main():
     parser.add_argument("--eval-samples", type=int, default=10000)
     parser.add_argument("--plot", default=os.path.join(REPO_ROOT, "out", "demo-accuracy.png"))
     parser.add_argument("--timeout", type=float, default=280, help="give up after this many seconds")
+    parser.add_argument("--mixed", action="store_true", help="p4 is a Python node (gossipfl_py) among the Swift peers")
     args = parser.parse_args()
     if not os.path.isdir(FASHION_MNIST):
         sys.exit("train_demo: %s is missing (Debian's dataset-fashion-mnist; `make deps` installs it)" % FASHION_MNIST)
@@ -143,7 +148,10 @@ def main():
         screen.event("gateway listening on %s (mutual TLS)" % gateway.address)
         cluster = TrainingCluster(args.gossipfl_bin, root, train_args, certs=certs)
         for i in range(1, 5):
-            peer = cluster.add("p%d" % i, ["--gateway", gateway.address])
+            if args.mixed and i == 4:
+                peer = cluster.add_python("py4", ["--gateway", gateway.address])
+            else:
+                peer = cluster.add("p%d" % i, ["--gateway", gateway.address])
             screen.event("%s %s through the gateway, listening on %s" % (peer.node_id, peer.how_started, peer.address))
         screen.event("training %s on Fashion-MNIST: %d slots of %d images, %d rounds an epoch, %d rounds" % (
             args.model, SLOTS, 60000 // SLOTS, rounds_per_epoch, total))
@@ -164,7 +172,7 @@ def main():
             roles = {}
             for name, p in peers.items():
                 s = p.try_status(timeout=0.3) if p.is_alive() else None
-                roles[name] = s.role if s else "-"
+                roles[name] = s.role if s else ("python" if name.startswith("py") else "-")
             for name, s in statuses.items():
                 if s and s.evaluated_round and evaluated.get(name) != s.evaluated_round:
                     evaluated[name] = s.evaluated_round

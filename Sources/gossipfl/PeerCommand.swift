@@ -45,6 +45,7 @@ struct PeerCommand: AsyncParsableCommand {
             throw ValidationError("need --tick-ms > 0 and --election-ticks > --heartbeat-ticks >= 1")
         }
         guard !(bootstrap && join != nil) else { throw ValidationError("--bootstrap and --join exclude each other") }
+        guard training.train || !training.logOnly else { throw ValidationError("--log-only goes with --train") }
         guard (1...(256 << 20)).contains(maxRequestBytes) else { throw ValidationError("--max-request-bytes must be in 1...268435456") }
         guard maxVoters >= 1 else { throw ValidationError("--max-voters must be at least 1") }
     }
@@ -61,9 +62,11 @@ struct PeerCommand: AsyncParsableCommand {
         GEMMThreads.set(1)
         let trainer = TrainingPeer(id: id, data: data, options: options)
         let me = id
+        let logOnly = training.logOnly
         try await serve(machine: TrainingMachine(), services: [GossipService.make(backend: trainer)],
                         servicesReceiveLimit: GossipService.maxExchangeBytes + (64 << 10)) { peer in
             trainer.bind(node: peer.node)
+            if logOnly { return nil }
             return (Task {
                 do {
                     try await trainer.run()

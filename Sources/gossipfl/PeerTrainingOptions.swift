@@ -8,6 +8,10 @@ import TrainingNode
 /// committed wins, so only the founder's matter), and how this peer trains.
 struct PeerTrainingOptions: ParsableArguments {
     @Flag(help: "Train: serve gossip.v1 and take part in the run committed in the log.") var train = false
+    @Flag(name: .customLong("log-only"), help: """
+        With --train: keep the training log and serve gossip.v1 (FollowTraining for nodes that follow \
+        the log, such as Python nodes) without training here.
+        """) var logOnly = false
     @Option(name: .customLong("dataset-dir"), help: "Directory of MNIST-format IDX files (.gz or plain).")
     var datasetDir = DatasetDirectory.fashionMNIST
     @Option(name: .customLong("checkpoint-dir"), help: "Where checkpoints go (default: <data-dir>/checkpoints).")

@@ -88,6 +88,14 @@ class PythonTrainingPeer(TrainingPeer):
         self.channel = self.open_channel(self.client)
         self.gossip = load_gossip_protos().grpc.GossipStub(self.channel)
 
+    @property
+    def how_started(self):
+        return "started (a Python node following the log)"
+
+    def try_status(self, timeout=0.5):
+        """No Raft status: a Python node is not a Raft member."""
+        return None
+
 
 class TrainingCluster(PeerCluster):
     """Training peers on loopback, each on a fixed port (a restart keeps its Raft address)."""

@@ -78,6 +78,7 @@ def parser() -> argparse.ArgumentParser:
     peer.add_argument("--eval-samples", type=int)
     peer.add_argument("--evals-per-epoch", type=int, default=1)
     peer.add_argument("--train-threads", type=int, default=1)
+    peer.add_argument("--probe-interval-ms", type=int, default=1000, help="probe one other peer's throughput this often (0: never)")
     return p
 
 
@@ -96,6 +97,9 @@ def main(argv=None) -> int:
     if not args.insecure and not (args.tls_cert and args.tls_key and args.tls_ca):
         log("error: give --tls-cert, --tls-key and --tls-ca (the cluster's), or --insecure")
         return 64
+    if args.probe_interval_ms < 0:
+        log("error: --probe-interval-ms must be 0 (never) or more")
+        return 64
     if not (args.gateway or args.join):
         log("error: give --gateway HOST:PORT or --join HOST:PORT,... to find the cluster")
         return 64
@@ -111,7 +115,8 @@ def main(argv=None) -> int:
     options = PeerOptions(node_id=args.id, address="", data_directory=args.dataset_dir, checkpoint_directory=os.path.join(args.data_dir, "checkpoints"),
                           exchange_timeout=args.exchange_timeout_ms / 1000, misses_to_retire=args.retire_after,
                           checkpoint_every=args.checkpoint_every, evaluations_per_epoch=args.evals_per_epoch,
-                          evaluation_samples=args.eval_samples, threads=args.train_threads, proposal=proposal(args))
+                          evaluation_samples=args.eval_samples, threads=args.train_threads, proposal=proposal(args),
+                          probe_interval=None if args.probe_interval_ms == 0 else args.probe_interval_ms / 1000)
     peer = PythonPeer(options, follower, proposer, channels, tls is not None, log)
     service.add_to_server(server, peer)
     bound = server.add_secure_port("%s:%d" % (host, port), tls.server_credentials()) if tls else server.add_insecure_port("%s:%d" % (host, port))

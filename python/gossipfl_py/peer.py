@@ -21,6 +21,7 @@ from .codec import Admit, Algorithm, Configure, Horizon, Progress, Retire, RunCo
 from .exchange import ExchangePoint, ModelBox
 from .mask import MaskLayout, RandomKMask
 from .planner import RoundPlanner
+from .prober import Prober, REPORT_WITHIN, grpc_probe  # bandwidth probing
 from .service import model_assembled
 from .trainer import LocalTrainer
 
@@ -43,6 +44,9 @@ class PeerOptions:
     evaluation_samples: Optional[int] = None
     threads: int = 1
     proposal: Optional[RunConfiguration] = None
+    # Bandwidth probing: probe one other peer's throughput this often, in seconds (None: never;
+    # SAPS then sees equal links), as TrainingPeerOptions.probeInterval.
+    probe_interval: Optional[float] = 1.0
 
 
 @dataclass
@@ -81,6 +85,7 @@ class PythonPeer:
         self.stopping = threading.Event()
         self._horizon_in_flight = threading.Lock()
         self.pb2 = protos.gossip().pb2
+        self.prober: Optional[Prober] = None  # bandwidth probing: set while the round loop runs
 
     # -- service.Backend ----------------------------------------------------------------------
 
@@ -92,11 +97,16 @@ class PythonPeer:
             self.status.bytes_sent += byte_count
 
     def training_status(self):
+        # Bandwidth probing: the measured links, sorted by peer (TrainingPeer+Gossip.swift).
+        prober = self.prober
+        links = prober.links() if prober is not None else {}
+        link_peers = sorted(links)
         with self._status_lock:
             s = self.status
             return self.pb2.TrainingStatus(node_id=self.node_id, run_id=s.run_id, round=s.round, epoch=s.epoch, training=s.training,
                                            partner_id=s.partner, test_accuracy=s.accuracy, evaluated_round=s.evaluated_round,
-                                           megabytes_sent=s.bytes_sent / 1e6, exchanges=s.exchanges, missed_exchanges=s.missed)
+                                           megabytes_sent=s.bytes_sent / 1e6, exchanges=s.exchanges, missed_exchanges=s.missed,
+                                           link_peers=link_peers, link_mbps=[links[p] for p in link_peers])
 
     def _set(self, **changes) -> None:
         with self._status_lock:
@@ -128,7 +138,26 @@ class PythonPeer:
         per_exchange = trainer.parameters().size if config.algorithm == Algorithm.DPSGD else mask.kept_count
         self._engine = Engine(config.run_id, config.architecture, per_exchange, point, self.options.exchange_timeout)
         self._set(run_id=config.run_id, round=round_)
-        RoundLoop(self, config, trainer, mask, point, box, store, round_).run()
+        loop = RoundLoop(self, config, trainer, mask, point, box, store, round_)
+        # -- bandwidth probing: beside the rounds while they run (TrainingPeer.swift) --
+        if self.options.probe_interval is not None:
+            self.prober = self.make_prober(loop.address_of)
+            self.prober.start()
+        try:
+            loop.run()
+        finally:
+            if self.prober is not None:
+                self.prober.stop()
+        # -- end of bandwidth probing --
+
+    def make_prober(self, address_of: Callable[[str], Optional[str]]) -> Prober:
+        """Bandwidth probing: a Prober over this peer's ledger, channels and proposer."""
+        def participants() -> List[str]:
+            with self.follower.lock:
+                ledger = self.follower.ledger
+                return [p.node for p in ledger.participants(max(0, ledger.horizon - 1))]
+        return Prober(self.node_id, self.options.probe_interval, participants, address_of, grpc_probe(self.channels, self.node_id),
+                      lambda event: self.proposer.propose(event, within=REPORT_WITHIN), log=self.log)
 
     def _await_configuration(self) -> Optional[RunConfiguration]:
         last_proposal = 0.0
