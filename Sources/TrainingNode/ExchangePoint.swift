@@ -115,12 +115,7 @@ public final class ExchangePoint: Sendable {
                 continuation.resume(returning: .missed)
                 return
             }
-            for early in woken { early.resume() }
-            let timer = Task { [self] in
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { expire(token: token) }
-            }
-            state.withLock { $0.timer = timer }
+            parked(token: token, waking: woken, timeout: timeout)
         }
     }
 
@@ -160,13 +155,19 @@ public final class ExchangePoint: Sendable {
                 continuation.resume(returning: [:])
                 return
             }
-            for early in woken { early.resume() }
-            let timer = Task { [self] in
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { expire(token: token) }
-            }
-            state.withLock { $0.timer = timer }
+            parked(token: token, waking: woken, timeout: timeout)
         }
+    }
+
+    /// The loop is parked under `token`: wake the requests that came early, and give up on the
+    /// partners after `timeout`.
+    private func parked(token: UInt64, waking early: [CheckedContinuation<Void, Never>], timeout: Duration) {
+        for continuation in early { continuation.resume() }
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { expire(token: token) }
+        }
+        state.withLock { $0.timer = timer }
     }
 
     private func expire(token: UInt64) {

@@ -146,6 +146,25 @@ def _cache_base() -> str:
     return base
 
 
+def generate_into(directory: str) -> None:
+    """Runs grpc_tools.protoc on every known proto (and what they import) into `directory`:
+    the build step (python/setup.py) fills gossipfl_py/_generated/ this way."""
+    from grpc_tools import protoc  # only needed when generating
+
+    root = protos_root()
+    files = _closure(root)
+    includes = ["-I", root]
+    # The well-known types, in case a proto imports google/protobuf/*.proto.
+    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    if os.path.isdir(well_known):
+        includes += ["-I", well_known]
+    os.makedirs(directory, exist_ok=True)
+    rc = protoc.main(["grpc_tools.protoc", *includes, "--python_out", directory, "--grpc_python_out", directory,
+                      *(os.path.join(root, f) for f in files)])
+    if rc != 0:
+        raise RuntimeError(f"grpc_tools.protoc failed (rc={rc}) for {files} under {root}")
+
+
 def _generate() -> str:
     """protoc's output for every known proto, generated once per content hash."""
     root = protos_root()
@@ -154,21 +173,11 @@ def _generate() -> str:
     final = os.path.join(base, _content_key(root, files))
     if os.path.isdir(final):
         return final
-    from grpc_tools import protoc  # only needed when generating
-
-    includes = ["-I", root]
-    # The well-known types, in case a proto imports google/protobuf/*.proto.
-    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-    if os.path.isdir(well_known):
-        includes += ["-I", well_known]
     # Generated beside the final directory and renamed into place: a reader never sees half
     # an output, and of two processes generating at once the first rename wins.
     scratch = tempfile.mkdtemp(prefix=".generating-", dir=base)
     try:
-        rc = protoc.main(["grpc_tools.protoc", *includes, "--python_out", scratch, "--grpc_python_out", scratch,
-                          *(os.path.join(root, f) for f in files)])
-        if rc != 0:
-            raise RuntimeError(f"grpc_tools.protoc failed (rc={rc}) for {files} under {root}")
+        generate_into(scratch)
         try:
             os.rename(scratch, final)
         except OSError:
