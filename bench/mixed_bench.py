@@ -20,7 +20,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "interop"))
+sys.path.insert(0, HERE)
 
+from network_bench import table  # noqa: E402
 from training_fixtures import TrainingCluster  # noqa: E402
 
 SLOTS = 4
@@ -72,7 +74,7 @@ def main():
     for _ in range(args.repeats):
         for name, kinds in CLUSTERS:
             results[name].append(run(args.gossipfl_bin, kinds, args.epochs))
-    print("\n4 peers on loopback, MLP, SAPS rho 0.01, %g epoch(s), median of %d (test accuracy on 10,000 images)" % (args.epochs, args.repeats))
+    title = "4 peers on loopback, MLP, SAPS rho 0.01, %g epoch(s), median of %d (test accuracy on 10,000 images)" % (args.epochs, args.repeats)
     swift_rate = statistics.median(r[0] for r in results["4 Swift"])
     header = ["cluster", "rounds/s", "vs Swift", "lowest accuracy", "mean accuracy"]
     rows = []
@@ -80,9 +82,7 @@ def main():
         rate = statistics.median(r[0] for r in results[name])
         rows.append([name, "%.1f" % rate, "%.2f" % (rate / swift_rate), "%.2f %%" % (100 * statistics.median(r[1] for r in results[name])),
                      "%.2f %%" % (100 * statistics.median(r[2] for r in results[name]))])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in [header] + rows:
-        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    table(title, header, rows)
 
 
 if __name__ == "__main__":

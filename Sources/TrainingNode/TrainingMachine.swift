@@ -68,21 +68,16 @@ public struct TrainingMachine: StateMachine {
         }
     }
 
-    /// The entries from history position `position` on (what FollowTraining streams), and the
-    /// position after them; positions count within one `generation`.
-    public func entries(from position: Int) -> (entries: [(index: UInt64, data: [UInt8])], next: Int) {
-        guard position < history.count else { return ([], max(position, history.count)) }
-        return (history[max(0, position)...].filter { !$0.data.isEmpty }, history.count)
-    }
-
-    /// `entries(from:)` as FollowTraining sends them, with the generation they count in.
+    /// What FollowTraining streams: the entries from history position `position` on, the
+    /// position after them, and the generation positions count in.
     public func committedTraining(from position: Int) -> (generation: Int, entries: [GossipV1.CommittedTraining], next: Int) {
-        let (records, next) = entries(from: position)
-        // Each record was a valid command when it was applied.
-        let entries = records.compactMap { record in
-            (try? GossipV1.TrainingCommand(decoding: record.data)).map { GossipV1.CommittedTraining(index: record.index, command: $0) }
+        guard position < history.count else { return (generation, [], max(position, history.count)) }
+        // Each record was a valid command when it was applied; superseded ones are empty.
+        let entries = history[max(0, position)...].compactMap { record in
+            record.data.isEmpty ? nil
+                : (try? GossipV1.TrainingCommand(decoding: record.data)).map { GossipV1.CommittedTraining(index: record.index, command: $0) }
         }
-        return (generation, entries, next)
+        return (generation, entries, history.count)
     }
 
     private mutating func note(_ index: UInt64, _ reason: String) {

@@ -1,18 +1,8 @@
 """PyTorch reference models and Fashion-MNIST loading for the Swift learning engine (Sources/Learning).
 
-The models are defined once, in python/gossipfl_py/models.py, and re-exported here. The Swift
-engine mirrors these state_dict layouts exactly (names, shapes, float32), so a
-`.safetensors` file written by one side loads strictly on the other:
-
-  logreg  fc.weight [10,784], fc.bias [10]                                        7,850 params
-  mlp     fc1 784-200, ReLU, fc2 200-200, ReLU, fc3 200-10                       199,210 params
-  cnn     conv1 Conv2d(1,32,5,pad 2), ReLU, MaxPool2d(2),
-          conv2 Conv2d(32,64,5,pad 2), ReLU, MaxPool2d(2), flatten,
-          fc1 Linear(3136,512), ReLU, fc2 Linear(512,10)                        1,663,370 params
-          (the FedAvg CNN, GossipFL's "mnistflnet", without its softmax/ReLU-on-logits defects)
-
-All return logits; the loss is nn.CrossEntropyLoss() (mean over the batch). Input: [B,1,28,28] or
-[B,784] (either is accepted by every model). No torchvision: IDX files are read with numpy + gzip.
+The models are defined once, in python/gossipfl_py/models.py (its docstring gives the layouts the
+Swift engine mirrors), and re-exported here. The loss is nn.CrossEntropyLoss() (mean over the
+batch). No torchvision: IDX files are read with numpy + gzip.
 
     import torch_models as tm
     model = tm.make_model("cnn")

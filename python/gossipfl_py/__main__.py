@@ -22,7 +22,7 @@ import grpc
 from . import service
 from .checkpoint import CheckpointError
 from .cluster import Channels, Follower, NoCluster, Proposer, register
-from .codec import PartitionScheme, RunConfiguration
+from .codec import ARCHITECTURES, Algorithm, PartitionScheme, RunConfiguration
 from .peer import PeerOptions, PythonPeer
 from .tls import ClusterTLS
 
@@ -59,11 +59,11 @@ def parser() -> argparse.ArgumentParser:
     peer.add_argument("--tls-ca")
     # The run to propose when the cluster has none yet (the same options as `gossipfl peer`).
     peer.add_argument("--run-id", default="fashion-mnist")
-    peer.add_argument("--model", default="mlp", choices=["logreg", "mlp", "cnn"])
+    peer.add_argument("--model", default="mlp", choices=ARCHITECTURES)
     peer.add_argument("--partition", default="iid")
     peer.add_argument("--slots", type=int, default=4)
     peer.add_argument("--min-peers", type=int, default=1)
-    peer.add_argument("--algorithm", default="saps", choices=["saps", "random", "dpsgd"])
+    peer.add_argument("--algorithm", default="saps", choices=Algorithm.ON_THE_NETWORK)
     peer.add_argument("--keep", type=float, default=0.01)
     peer.add_argument("--epochs", type=float, default=5.0)
     peer.add_argument("--batch", type=int, default=50)

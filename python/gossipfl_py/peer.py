@@ -20,8 +20,9 @@ from .cluster import Follower, Proposer
 from .codec import Admit, Algorithm, Configure, Horizon, Progress, Retire, RunConfiguration
 from .exchange import ExchangePoint, ModelBox
 from .mask import MaskLayout, RandomKMask
+from .models import layout
 from .planner import RoundPlanner
-from .prober import Prober, REPORT_WITHIN, grpc_probe  # bandwidth probing
+from .prober import Prober, REPORT_WITHIN, grpc_probe
 from .service import model_assembled
 from .trainer import LocalTrainer
 
@@ -119,14 +120,15 @@ class PythonPeer:
         config = self._await_configuration()
         if config is None:
             return
-        if config.algorithm not in (Algorithm.SAPS, Algorithm.RANDOM, Algorithm.DPSGD):
-            raise RuntimeError("run %s uses %s; peers on the network train saps, random, dpsgd" % (config.run_id, config.algorithm))
+        if config.algorithm not in Algorithm.ON_THE_NETWORK:
+            raise RuntimeError("run %s uses %s; peers on the network train %s"
+                               % (config.run_id, config.algorithm, ", ".join(Algorithm.ON_THE_NETWORK)))
         with self.follower.lock:
             admission = self.follower.ledger.admission(self.node_id)
         trainer = LocalTrainer(config, self.options.data_directory, slot=admission.slot if admission else 0,
                                evaluation_samples=self.options.evaluation_samples, threads=self.options.threads)
-        mask = RandomKMask(MaskLayout([len(t) for t in trainer_layout(trainer)]), config.keep_fraction)
-        store = CheckpointStore(self.options.checkpoint_directory, config.architecture)
+        mask = RandomKMask(MaskLayout([t.count for t in layout(trainer.model)]), config.keep_fraction)
+        store = CheckpointStore(self.options.checkpoint_directory, config.architecture, self.log)
         round_ = 0
         resumed = store.load_latest(config.run_id)
         if resumed is not None:
@@ -135,11 +137,11 @@ class PythonPeer:
             self.log("resumed from the checkpoint of round %d" % round_)
         box = ModelBox(trainer.parameters())
         point = ExchangePoint(box)
-        per_exchange = trainer.parameters().size if config.algorithm == Algorithm.DPSGD else mask.kept_count
+        per_exchange = trainer.parameter_count if config.algorithm == Algorithm.DPSGD else mask.kept_count
         self._engine = Engine(config.run_id, config.architecture, per_exchange, point, self.options.exchange_timeout)
         self._set(run_id=config.run_id, round=round_)
         loop = RoundLoop(self, config, trainer, mask, point, box, store, round_)
-        # -- bandwidth probing: beside the rounds while they run (TrainingPeer.swift) --
+        # Probes run beside the rounds while they run (TrainingPeer.swift).
         if self.options.probe_interval is not None:
             self.prober = self.make_prober(loop.address_of)
             self.prober.start()
@@ -148,7 +150,6 @@ class PythonPeer:
         finally:
             if self.prober is not None:
                 self.prober.stop()
-        # -- end of bandwidth probing --
 
     def make_prober(self, address_of: Callable[[str], Optional[str]]) -> Prober:
         """Bandwidth probing: a Prober over this peer's ledger, channels and proposer."""
@@ -183,11 +184,6 @@ class PythonPeer:
             finally:
                 self._horizon_in_flight.release()
         threading.Thread(target=propose, daemon=True).start()
-
-
-def trainer_layout(trainer: LocalTrainer):
-    """The model's tensors in state_dict order (the mask's layout)."""
-    return [t.reshape(-1) for t in trainer.model.state_dict().values()]
 
 
 class RoundLoop:
