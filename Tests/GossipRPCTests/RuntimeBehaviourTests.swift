@@ -51,9 +51,12 @@ struct DeadlineAndCancellationTests {
     @Test func deadlineExceededEndsTheCallAndCancelsTheHandler() async throws {
         let probe = ProbeService()
         try await withServer([probe.service]) { _, channel in
+            // Connect first: on a loaded machine, connecting alone can outlast a short deadline,
+            // and then there is no handler to cancel.
+            await expectRPCError(.unknown) { _ = try await channel.unary(ProbeService.fail, T.Empty()) }
             let start = ContinuousClock.now
             let call = Task {
-                try await channel.unary(ProbeService.sleep, T.Empty(), options: CallOptions(timeout: .milliseconds(500)))
+                try await channel.unary(ProbeService.sleep, T.Empty(), options: CallOptions(timeout: .milliseconds(1500)))
             }
             // The handler must be running before the deadline for there to be something to cancel.
             #expect(await probe.started.wait(timeout: .seconds(5)) == true)
